@@ -69,7 +69,7 @@ export class NotaryError<Code extends NotaryErrorCode = NotaryErrorCode> extends
 
 /** True when `e` is a NotaryError, optionally of the given code. */
 export function isNotaryError(e: unknown, code?: NotaryErrorCode): e is NotaryError {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === "string" && e.name === "NotaryError"
-    ? code === undefined || (e as NotaryError).code === code
-    : false;
+  // Compared by shape, not instanceof: the provider host may load the SDK twice (source and built copy).
+  if (!(e instanceof Error) || typeof (e as { code?: unknown }).code !== "string") return false;
+  return code === undefined || (e as NotaryError).code === code;
 }

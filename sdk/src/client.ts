@@ -1,0 +1,431 @@
+/**
+ * NotaryClient: a Notary v1 client for one server; `Repository`: verified reads, initialization and conflict-safe
+ * publishing for one GUN. Changes to one repository made in one process are coordinated (queued and merged into one
+ * signed publish), so parallel callers never conflict or lose updates.
+ */
+import { NotaryError, isNotaryError } from "./errors.ts";
+import { createHttpClient, type HttpClient, type HttpClientOptions, type HttpStats } from "./remote/http.ts";
+import { createAuthenticator, resolveCredentials, type Authenticator, type Credentials } from "./remote/auth.ts";
+import { createTransport } from "./remote/transport.ts";
+import { NotaryServer } from "./remote/notary-server.ts";
+import { updateRepository, type RepoState, type TrustAnchor } from "./trust/update.ts";
+import { applyChange, createDraft, type Change, type Draft } from "./metadata/changes.ts";
+import { finalizeDraft, holdsSnapshotKey, expiryFor, type ExpiryPolicy } from "./metadata/finalize.ts";
+import { signRole } from "./metadata/signed.ts";
+import { fileMeta, sha256HexOfMeta } from "./metadata/hashes.ts";
+import { assertGun } from "./metadata/roles.ts";
+import { keyJsonId, keyToJson, publicKeyFromCertificatePem } from "./crypto/keys.ts";
+import { PrivateKey } from "./crypto/sign.ts";
+import { createRootCertificate } from "./crypto/x509.ts";
+import { toHex } from "./encoding.ts";
+import { DEFAULT_EXPIRY_MS } from "./metadata/time.ts";
+import type { KeyJson, Root, Snapshot, Targets } from "./metadata/types.ts";
+import { createHash } from "node:crypto";
+
+export type ServerOptions = {
+  /** Notary server URL, e.g. `https://notary.example.com:4443`. */
+  url: string;
+  /** TLS: trusted CA(s) as PEM, client certificate and key for mutual TLS, time-out. */
+  tls?: Pick<HttpClientOptions, "ca" | "clientCert" | "clientKey" | "insecureSkipVerify">;
+  timeoutMs?: number;
+  /** Explicit credentials; otherwise NOTARY_AUTH, then docker's config.json / credential helpers for `registryHost`. */
+  username?: string;
+  password?: string;
+  identityToken?: string;
+  /** Registry host whose docker credentials apply (docker's behaviour); defaults to the server's host. */
+  registryHost?: string;
+  dockerConfigDir?: string;
+  env?: Record<string, string | undefined>;
+  /** Clock (tests). */
+  now?: () => Date;
+};
+
+export type RepositoryOptions = {
+  anchor?: TrustAnchor;
+  expiry?: ExpiryPolicy;
+  /** Retries of a publish that lost a version race (re-fetch, re-apply, re-sign). Default 8. */
+  maxAttempts?: number;
+};
+
+export type InitializeOptions = {
+  /** Root private key (ECDSA P-256). */
+  rootKey: PrivateKey;
+  /** Root certificate PEM for this GUN; generated (CN = GUN, 10 years, as notary does) when omitted. */
+  rootCertificate?: string;
+  targetsKey: PrivateKey;
+  /** A snapshot key held by the client, or "server" (default, as docker does). */
+  snapshotKey?: PrivateKey | "server";
+};
+
+export type PublishOptions = {
+  /** Private keys available for signing; each role is signed by the keys matching it. */
+  keys: readonly PrivateKey[];
+};
+
+export type PublishResult = {
+  /** Verified state after the publish. */
+  state: RepoState;
+  /** Roles uploaded by the publish that carried these changes (empty when nothing needed to change). */
+  published: string[];
+  /** Attempts the publish took (1 unless it lost a version race). */
+  attempts: number;
+};
+
+type Pending = {
+  changes: readonly Change[];
+  keys: readonly PrivateKey[];
+  resolve: (r: PublishResult) => void;
+  reject: (e: unknown) => void;
+};
+
+/** A client for one notary server. Reuse it: it keeps connections alive and caches tokens. */
+export class NotaryClient {
+  readonly url: string;
+  readonly http: HttpClient;
+  readonly auth: Authenticator;
+  readonly now: () => Date;
+  readonly #repos = new Map<string, Repository>();
+
+  constructor(opts: ServerOptions) {
+    this.url = opts.url.replace(/\/+$/, "");
+    if (!/^https?:\/\//.test(this.url)) {
+      throw new NotaryError("INPUT_INVALID", `server URL ${JSON.stringify(opts.url)} must start with https:// or http://`);
+    }
+    this.http = createHttpClient({ ...(opts.tls ?? {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+    const credOpts = {
+      serverUrl: this.url,
+      ...(opts.registryHost ? { registryHost: opts.registryHost } : {}),
+      ...(opts.username !== undefined ? { username: opts.username } : {}),
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...(opts.identityToken !== undefined ? { identityToken: opts.identityToken } : {}),
+      ...(opts.dockerConfigDir ? { dockerConfigDir: opts.dockerConfigDir } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+    };
+    this.auth = createAuthenticator({ credentials: (): Promise<Credentials | undefined> => resolveCredentials(credOpts) });
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** The repository handle for a GUN (one per GUN and client, so changes to it are coordinated). */
+  repository(gun: string, opts: RepositoryOptions = {}): Repository {
+    assertGun(gun);
+    let r = this.#repos.get(gun);
+    if (!r) {
+      r = new Repository(this, gun, opts);
+      this.#repos.set(gun, r);
+    } else {
+      r.configure(opts);
+    }
+    return r;
+  }
+
+  stats(): HttpStats {
+    return this.http.stats();
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}
+
+function sha256hex(b: Uint8Array): string {
+  return createHash("sha256").update(b).digest("hex");
+}
+
+/** One GUN on one server. */
+export class Repository {
+  readonly gun: string;
+  readonly server: NotaryServer;
+  readonly #client: NotaryClient;
+  #anchor: TrustAnchor;
+  #expiry: ExpiryPolicy;
+  #maxAttempts: number;
+  #state: RepoState | undefined;
+  /** Files we hold by `<role>.<sha256hex>`, reused instead of downloaded. One entry per role. */
+  readonly #known = new Map<string, { key: string; bytes: Uint8Array }>();
+  #queue: Pending[] = [];
+  #working = false;
+  /** Counters for tests and benchmarks. */
+  readonly counters = { fetches: 0, publishes: 0, conflicts: 0 };
+
+  constructor(client: NotaryClient, gun: string, opts: RepositoryOptions) {
+    this.#client = client;
+    this.gun = gun;
+    this.server = new NotaryServer(client.url, gun, createTransport(client.http, client.auth, gun));
+    this.#anchor = opts.anchor ?? {};
+    this.#expiry = opts.expiry ?? {};
+    this.#maxAttempts = opts.maxAttempts ?? 8;
+  }
+
+  configure(opts: RepositoryOptions): void {
+    if (opts.anchor) this.#anchor = opts.anchor;
+    if (opts.expiry) this.#expiry = opts.expiry;
+    if (opts.maxAttempts) this.#maxAttempts = opts.maxAttempts;
+  }
+
+  /** The last verified state, if any (no network). */
+  get state(): RepoState | undefined {
+    return this.#state;
+  }
+
+  #remember(role: string, bytes: Uint8Array): void {
+    this.#known.set(role, { key: `${role}.${sha256hex(bytes)}`, bytes });
+  }
+
+  #knownLookup = (name: string): Uint8Array | undefined => {
+    const dot = name.lastIndexOf(".");
+    const hit = this.#known.get(name.slice(0, dot));
+    return hit && hit.key === name ? hit.bytes : undefined;
+  };
+
+  /** Does the server hold trust data for this GUN? */
+  async exists(): Promise<boolean> {
+    return (await this.server.getMetadata("root", 100 << 20)) !== undefined;
+  }
+
+  /**
+   * Verified read of the whole repository. Reuses the last verified state's files where unchanged and never accepts
+   * versions older than it.
+   *
+   * @example
+   * const state = await client.repository("example.com/app", { anchor: { rootKeyIds: [rootId] } }).fetch();
+   */
+  async fetch(): Promise<RepoState> {
+    this.counters.fetches++;
+    const state = await updateRepository({
+      gun: this.gun,
+      fetch: (name, max) => this.server.getMetadata(name, max),
+      now: this.#client.now(),
+      anchor: this.#state ? { trustedRoot: this.#state.root.bytes } : this.#anchor,
+      ...(this.#state ? { previous: this.#state } : {}),
+      known: this.#knownLookup,
+    });
+    this.#accept(state);
+    return state;
+  }
+
+  #accept(state: RepoState): void {
+    this.#state = state;
+    this.#remember("root", state.root.bytes);
+    this.#remember("snapshot", state.snapshot.bytes);
+    for (const [role, r] of state.roles) this.#remember(role, r.file.bytes);
+    this.#anchor = { trustedRoot: state.root.bytes };
+  }
+
+  /** Forget the verified state (the next fetch starts again from the trust anchor). */
+  reset(anchor?: TrustAnchor): void {
+    this.#state = undefined;
+    this.#known.clear();
+    if (anchor) this.#anchor = anchor;
+  }
+
+  /**
+   * Create the trust data: root v1 (root certificate with CN = GUN), targets v1 and, when the client holds the
+   * snapshot key, snapshot v1; the server signs the timestamp (and the snapshot by default).
+   */
+  async initialize(opts: InitializeOptions): Promise<RepoState> {
+    const now = this.#client.now();
+    if (opts.rootKey.keyType !== "ecdsa") {
+      throw new NotaryError("KEY_UNSUPPORTED", "the root key must be an ECDSA P-256 key (notary's root certificates are ECDSA)");
+    }
+    const certPem =
+      opts.rootCertificate ??
+      createRootCertificate({
+        gun: this.gun,
+        privateKeyPkcs8: opts.rootKey.exportPkcs8(),
+        notBefore: now,
+        notAfter: new Date(now.getTime() + DEFAULT_EXPIRY_MS.root),
+      });
+    const rootKeyJson = keyToJson(publicKeyFromCertificatePem(certPem));
+    const targetsJson = keyToJson(opts.targetsKey.publicKey);
+    const timestampJson = await this.server.getServerKey("timestamp");
+    const snapshotJson =
+      opts.snapshotKey && opts.snapshotKey !== "server" ? keyToJson(opts.snapshotKey.publicKey) : await this.server.getServerKey("snapshot");
+    const ids = {
+      root: keyJsonId(rootKeyJson),
+      targets: keyJsonId(targetsJson),
+      snapshot: keyJsonId(snapshotJson),
+      timestamp: keyJsonId(timestampJson),
+    };
+    const keys: Record<string, KeyJson> = {
+      [ids.root]: rootKeyJson,
+      [ids.targets]: targetsJson,
+      [ids.snapshot]: snapshotJson,
+      [ids.timestamp]: timestampJson,
+    };
+    const root: Root = {
+      _type: "Root",
+      consistent_snapshot: false,
+      expires: expiryFor("root", now, this.#expiry),
+      keys,
+      roles: {
+        root: { keyids: [ids.root], threshold: 1 },
+        snapshot: { keyids: [ids.snapshot], threshold: 1 },
+        targets: { keyids: [ids.targets], threshold: 1 },
+        timestamp: { keyids: [ids.timestamp], threshold: 1 },
+      },
+      version: 1,
+    };
+    const signedRoot = signRole(root, { keys, keyids: [ids.root], threshold: 1, role: "root" }, [opts.rootKey]);
+    const targets: Targets = {
+      _type: "Targets",
+      delegations: { keys: {}, roles: [] },
+      expires: expiryFor("targets", now, this.#expiry),
+      targets: {},
+      version: 1,
+    };
+    const signedTargets = signRole(targets, { keys, keyids: [ids.targets], threshold: 1, role: "targets" }, [opts.targetsKey]);
+    const files = [
+      { role: "root", bytes: signedRoot.bytes },
+      { role: "targets", bytes: signedTargets.bytes },
+    ];
+    if (opts.snapshotKey && opts.snapshotKey !== "server") {
+      const snap: Snapshot = {
+        _type: "Snapshot",
+        expires: expiryFor("snapshot", now, this.#expiry),
+        meta: { root: fileMeta(signedRoot.bytes), targets: fileMeta(signedTargets.bytes) },
+        version: 1,
+      };
+      files.push({
+        role: "snapshot",
+        bytes: signRole(snap, { keys, keyids: [ids.snapshot], threshold: 1, role: "snapshot" }, [opts.snapshotKey]).bytes,
+      });
+    }
+    await this.server.publish(files);
+    this.counters.publishes++;
+    for (const f of files) this.#remember(f.role, f.bytes);
+    this.reset({ trustedRoot: signedRoot.bytes });
+    for (const f of files) this.#remember(f.role, f.bytes);
+    return this.fetch();
+  }
+
+  /**
+   * Apply `changes` and publish them, signed with `keys`. Idempotent: changes already in effect publish nothing.
+   * Concurrent calls on the same repository are merged into one publish; a lost version race (another process
+   * published first) is retried on fresh state, a bounded number of times, with jittered back-off.
+   *
+   * @example
+   * await repo.publish([{ type: "setTarget", role: "targets/releases", name: "v1", meta }], { keys: [releasesKey] });
+   */
+  publish(changes: readonly Change[], opts: PublishOptions): Promise<PublishResult> {
+    return new Promise<PublishResult>((resolve, reject) => {
+      this.#queue.push({ changes, keys: opts.keys, resolve, reject });
+      if (!this.#working) void this.#work();
+    });
+  }
+
+  async #work(): Promise<void> {
+    this.#working = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue;
+        this.#queue = [];
+        await this.#publishBatch(batch);
+      }
+    } finally {
+      this.#working = false;
+    }
+  }
+
+  /** Build a draft from state and apply each pending item's changes; items whose changes are invalid are rejected. */
+  #draft(state: RepoState, batch: Pending[]): { draft: Draft; accepted: Pending[] } {
+    const fresh = (): Draft =>
+      createDraft(
+        state.root.signed,
+        [...state.roles].map(([k, v]) => [k, v.file.signed]),
+        [...state.roles].map(([k, v]) => [k, v.paths]),
+      );
+    let draft = fresh();
+    const accepted: Pending[] = [];
+    for (const item of batch) {
+      try {
+        for (const c of item.changes) applyChange(draft, c);
+        accepted.push(item);
+      } catch (e) {
+        // Reject this item alone: rebuild from the verified state with the items accepted so far (rare path).
+        item.reject(e);
+        draft = fresh();
+        for (const ok of accepted) for (const c of ok.changes) applyChange(draft, c);
+      }
+    }
+    return { draft, accepted };
+  }
+
+  async #publishBatch(batch: Pending[]): Promise<void> {
+    let attempts = 0;
+    let live = batch;
+    for (;;) {
+      attempts++;
+      try {
+        const state = this.#state ?? (await this.fetch());
+        const { draft, accepted } = this.#draft(state, live);
+        live = accepted;
+        if (live.length === 0) return;
+        const keys = uniqueKeys(live.flatMap((p) => p.keys));
+        const clientSnapshot = holdsSnapshotKey(draft.root, keys);
+        const fin = finalizeDraft(draft, {
+          keys,
+          now: this.#client.now(),
+          expiry: this.#expiry,
+          ...(clientSnapshot ? { snapshot: state.snapshot.signed } : {}),
+        });
+        if (fin.files.length === 0) {
+          for (const p of live) p.resolve({ state, published: [], attempts });
+          return;
+        }
+        await this.server.publish(fin.files);
+        this.counters.publishes++;
+        for (const f of fin.files) this.#remember(f.role, f.bytes);
+        if (fin.root) this.#anchor = { trustedRoot: fin.root.bytes };
+        const after = await this.fetch();
+        const published = fin.files.map((f) => f.role);
+        for (const p of live) p.resolve({ state: after, published, attempts });
+        return;
+      } catch (e) {
+        if (isNotaryError(e, "SERVER_VERSION_CONFLICT") && attempts < this.#maxAttempts) {
+          this.counters.conflicts++;
+          // Someone else published first: re-fetch and re-apply the same changes to the fresh state.
+          await sleep(jitter(attempts));
+          try {
+            await this.fetch();
+          } catch (fetchError) {
+            for (const p of live) p.reject(fetchError);
+            return;
+          }
+          continue;
+        }
+        const err = isNotaryError(e, "SERVER_VERSION_CONFLICT")
+          ? new NotaryError(
+              "PUBLISH_CONFLICT",
+              `publishing to ${this.gun} lost ${attempts} version races in a row against other publishers; try again later`,
+              { cause: e, details: { gun: this.gun, attempts } },
+            )
+          : e;
+        for (const p of live) p.reject(err);
+        return;
+      }
+    }
+  }
+
+  /** Remove all trust data of the GUN from the server (needs admin `*` access). */
+  async delete(): Promise<void> {
+    await this.server.deleteAll();
+    this.reset();
+  }
+}
+
+function uniqueKeys(keys: readonly PrivateKey[]): PrivateKey[] {
+  const m = new Map<string, PrivateKey>();
+  for (const k of keys) m.set(k.id, k);
+  return [...m.values()];
+}
+
+function jitter(attempt: number): number {
+  const base = Math.min(2000, 50 * 2 ** (attempt - 1));
+  return base / 2 + Math.random() * base;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export { sha256HexOfMeta, toHex };

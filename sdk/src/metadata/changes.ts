@@ -1,0 +1,241 @@
+/**
+ * Changes to a repository as plain data, and the pure transforms that apply them to verified metadata.
+ * Data (not closures) so that concurrent changes can be merged into one publish and re-applied to fresh state
+ * after a version conflict.
+ */
+import { NotaryError } from "../errors.ts";
+import { canonicalJson } from "../canonical-json.ts";
+import { assertDelegationName, isTargetsRole, parentRole, pathAllowed, restrictPaths } from "./roles.ts";
+import { keyJsonId, keyFromJson, canonicalKeyId } from "../crypto/keys.ts";
+import type { DelegationRole, FileMeta, KeyJson, Root, Targets } from "./types.ts";
+
+export type Change =
+  /** Add or replace a target in a targets role (`targets` or a delegation). */
+  | { type: "setTarget"; role: string; name: string; meta: FileMeta }
+  | { type: "removeTarget"; role: string; name: string }
+  /** Create or replace a delegation: exactly these keys, threshold and paths (`""` = all paths). */
+  | { type: "setDelegation"; name: string; keys: KeyJson[]; threshold: number; paths: string[] }
+  | { type: "removeDelegation"; name: string }
+  /** Add keys to a delegation, creating it (threshold 1, given paths or all paths) when missing: docker's signer add. */
+  | { type: "addDelegationKeys"; name: string; keys: KeyJson[]; paths?: string[] }
+  /** Remove keys (TUF or canonical IDs) from a delegation: docker's signer remove on targets/releases. */
+  | { type: "removeDelegationKeys"; name: string; keyIds: string[] }
+  /** Re-sign a role with a new version and a fresh expiry (`notary witness`; root too, as notary's publish does). */
+  | { type: "witness"; role: string }
+  /** Replace the keys of a base role in root (targets, snapshot, timestamp, or root with certificate keys). */
+  | { type: "rotateKey"; role: "root" | "targets" | "snapshot" | "timestamp"; keys: KeyJson[]; threshold?: number };
+
+/** A working copy: models of every role touched so far, which of them must be re-signed, and which were removed. */
+export type Draft = {
+  root: Root;
+  /** Root before any change in this draft: its keys must also sign a rotated root. */
+  readonly originalRoot: Root;
+  targets: Map<string, Targets>;
+  dirty: Set<string>;
+  removed: Set<string>;
+  /** Effective paths per role, known from the verified state. */
+  paths: Map<string, readonly string[]>;
+  /** Roles already copied in this draft (copy-on-write happens once per role, so many changes stay linear). */
+  owned: Set<string>;
+};
+
+/** A clean draft over verified models. */
+export function createDraft(root: Root, targets: Iterable<[string, Targets]>, paths: Iterable<[string, readonly string[]]>): Draft {
+  return {
+    root,
+    originalRoot: root,
+    targets: new Map(targets),
+    dirty: new Set(),
+    removed: new Set(),
+    paths: new Map(paths),
+    owned: new Set(),
+  };
+}
+
+export function newTargets(): Targets {
+  return { _type: "Targets", delegations: { keys: {}, roles: [] }, expires: "", targets: {}, version: 0 };
+}
+
+function invalid(message: string, details: Record<string, unknown>): never {
+  throw new NotaryError("METADATA_INVALID_CHANGE", message, { details });
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return canonicalJson(a, { mode: "verify" }) === canonicalJson(b, { mode: "verify" });
+}
+
+/** Find a delegation's entry in its parent, if the parent is known. */
+export function findDelegation(draft: Draft, name: string): { parent: Targets; index: number; role: DelegationRole } | undefined {
+  const parent = draft.targets.get(parentRole(name));
+  if (!parent) return undefined;
+  const index = parent.delegations.roles.findIndex((r) => r.name === name);
+  return index < 0 ? undefined : { parent, index, role: parent.delegations.roles[index]! };
+}
+
+function effectivePaths(draft: Draft, role: string): readonly string[] {
+  if (role === "targets") return [""];
+  const known = draft.paths.get(role);
+  const entry = findDelegation(draft, role);
+  if (!entry) return known ?? [];
+  return restrictPaths(effectivePaths(draft, parentRole(role)), entry.role.paths ?? []);
+}
+
+/** Copy-on-write access to a targets role; a declared delegation without a file starts as an empty file. */
+function editTargets(draft: Draft, role: string): Targets {
+  const cur = draft.targets.get(role);
+  if (cur && draft.owned.has(role)) return cur;
+  if (cur) {
+    draft.owned.add(role);
+    const copy: Targets = {
+      ...cur,
+      targets: { ...cur.targets },
+      delegations: { keys: { ...cur.delegations.keys }, roles: cur.delegations.roles.map((r) => ({ ...r })) },
+    };
+    draft.targets.set(role, copy);
+    return copy;
+  }
+  if (role !== "targets" && findDelegation(draft, role)) {
+    const t = newTargets();
+    draft.targets.set(role, t);
+    draft.owned.add(role);
+    return t;
+  }
+  return invalid(
+    role === "targets"
+      ? "the repository has no targets metadata"
+      : `role ${role} does not exist: create the delegation (in ${parentRole(role)}) first`,
+    { role },
+  );
+}
+
+function removeUnusedKeys(t: Targets): void {
+  const used = new Set(t.delegations.roles.flatMap((r) => r.keyids));
+  for (const id of Object.keys(t.delegations.keys)) if (!used.has(id)) delete t.delegations.keys[id];
+}
+
+function keysById(keys: readonly KeyJson[]): Map<string, KeyJson> {
+  return new Map(keys.map((k) => [keyJsonId(k), { keytype: k.keytype, keyval: { private: null, public: k.keyval.public } }]));
+}
+
+function checkThreshold(threshold: number, nKeys: number, role: string): void {
+  if (!Number.isInteger(threshold) || threshold < 1) invalid(`threshold of ${role} must be an integer of at least 1`, { role });
+  if (threshold > nKeys) invalid(`threshold of ${role} is ${threshold} but it has only ${nKeys} key(s)`, { role });
+}
+
+function setDelegationEntry(draft: Draft, name: string, keys: Map<string, KeyJson>, threshold: number, paths: string[]): void {
+  assertDelegationName(name);
+  checkThreshold(threshold, keys.size, name);
+  const parentName = parentRole(name);
+  if (!isTargetsRole(parentName)) invalid(`parent ${parentName} of ${name} is not a targets role`, { role: name });
+  const before = findDelegation(draft, name);
+  const next: DelegationRole = { keyids: [...keys.keys()], name, threshold, ...(paths.length ? { paths: [...paths] } : {}) };
+  if (before && sameJson(before.role, next) && [...keys.keys()].every((id) => before.parent.delegations.keys[id])) return;
+  const parent = editTargets(draft, parentName);
+  for (const [id, k] of keys) parent.delegations.keys[id] = k;
+  const i = parent.delegations.roles.findIndex((r) => r.name === name);
+  if (i >= 0) parent.delegations.roles[i] = next;
+  else parent.delegations.roles.push(next); // append order is signed (§5.2)
+  removeUnusedKeys(parent);
+  draft.dirty.add(parentName);
+  draft.removed.delete(name);
+}
+
+/** Apply one change to the draft. Idempotent: a change that is already in effect leaves the draft clean. */
+export function applyChange(draft: Draft, change: Change): void {
+  switch (change.type) {
+    case "setTarget": {
+      if (!isTargetsRole(change.role)) invalid(`role ${change.role} cannot hold targets`, { role: change.role });
+      const paths = effectivePaths(draft, change.role);
+      if (!pathAllowed(paths, change.name)) {
+        throw new NotaryError(
+          "TARGET_NOT_ALLOWED",
+          `target ${JSON.stringify(change.name)} is outside the paths of ${change.role} [${paths.map((p) => JSON.stringify(p)).join(", ")}]`,
+          { details: { role: change.role, target: change.name } },
+        );
+      }
+      const existing = draft.targets.get(change.role)?.targets[change.name];
+      if (existing && sameJson(existing, change.meta)) return;
+      canonicalJson(change.meta); // reject what Go cannot represent before anything is signed
+      editTargets(draft, change.role).targets[change.name] = change.meta;
+      draft.dirty.add(change.role);
+      return;
+    }
+    case "removeTarget": {
+      if (!draft.targets.get(change.role)?.targets[change.name]) return;
+      delete editTargets(draft, change.role).targets[change.name];
+      draft.dirty.add(change.role);
+      return;
+    }
+    case "setDelegation":
+      return setDelegationEntry(draft, change.name, keysById(change.keys), change.threshold, change.paths);
+    case "addDelegationKeys": {
+      const cur = findDelegation(draft, change.name);
+      const keys = new Map<string, KeyJson>();
+      if (cur) for (const id of cur.role.keyids) keys.set(id, cur.parent.delegations.keys[id]!);
+      for (const [id, k] of keysById(change.keys)) keys.set(id, k);
+      return setDelegationEntry(draft, change.name, keys, cur?.role.threshold ?? 1, cur ? [...(cur.role.paths ?? [])] : change.paths ?? [""]);
+    }
+    case "removeDelegationKeys": {
+      const cur = findDelegation(draft, change.name);
+      if (!cur) return;
+      const drop = new Set(change.keyIds);
+      const keys = new Map<string, KeyJson>();
+      for (const id of cur.role.keyids) {
+        const k = cur.parent.delegations.keys[id]!;
+        if (drop.has(id) || drop.has(canonicalKeyId(keyFromJson(k)))) continue;
+        keys.set(id, k);
+      }
+      if (keys.size === cur.role.keyids.length) return;
+      if (keys.size === 0) return applyChange(draft, { type: "removeDelegation", name: change.name });
+      return setDelegationEntry(draft, change.name, keys, Math.min(cur.role.threshold, keys.size), [...(cur.role.paths ?? [])]);
+    }
+    case "removeDelegation": {
+      const cur = findDelegation(draft, change.name);
+      if (!cur) return;
+      const parent = editTargets(draft, parentRole(change.name));
+      parent.delegations.roles = parent.delegations.roles.filter((r) => r.name !== change.name);
+      removeUnusedKeys(parent);
+      draft.dirty.add(parentRole(change.name));
+      for (const role of [...draft.targets.keys()]) {
+        if (role === change.name || role.startsWith(change.name + "/")) {
+          draft.targets.delete(role);
+          draft.dirty.delete(role);
+          draft.removed.add(role);
+        }
+      }
+      return;
+    }
+    case "witness": {
+      if (change.role === "root") return void draft.dirty.add("root");
+      if (!isTargetsRole(change.role)) invalid(`only root, targets and delegations can be witnessed, not ${change.role}`, { role: change.role });
+      editTargets(draft, change.role);
+      draft.dirty.add(change.role);
+      return;
+    }
+    case "rotateKey": {
+      const keys = keysById(change.keys);
+      const cur = draft.root.roles[change.role]!;
+      const threshold = change.threshold ?? Math.min(cur.threshold, keys.size);
+      checkThreshold(threshold, keys.size, change.role);
+      if (change.role === "root" && change.keys.some((k) => k.keytype !== "ecdsa-x509" && k.keytype !== "rsa-x509")) {
+        invalid("root keys must be certificates (ecdsa-x509 or rsa-x509)", { role: "root" });
+      }
+      const ids = [...keys.keys()];
+      if (sameJson(cur.keyids.slice().sort(), ids.slice().sort()) && cur.threshold === threshold) return;
+      const root: Root = { ...draft.root, keys: { ...draft.root.keys }, roles: { ...draft.root.roles } }; // small: copy
+      for (const [id, k] of keys) root.keys[id] = k;
+      root.roles[change.role] = { keyids: ids, threshold };
+      // Drop keys no role uses, except old root certificates, which Go keeps (tuf/tuf.go › RemoveBaseKeys).
+      const used = new Set(Object.values(root.roles).flatMap((r) => r.keyids));
+      const oldRoot = new Set(draft.originalRoot.roles["root"]!.keyids);
+      for (const id of Object.keys(root.keys)) if (!used.has(id) && !oldRoot.has(id)) delete root.keys[id];
+      draft.root = root;
+      draft.dirty.add("root");
+      if (change.role === "targets") {
+        editTargets(draft, "targets");
+        draft.dirty.add("targets");
+      }
+      return;
+    }
+  }
+}

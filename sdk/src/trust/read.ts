@@ -1,0 +1,50 @@
+/** Reading targets out of a verified state (`tuf/tuf.go › WalkTargets`, `client/reader.go`). Pure. */
+import { pathAllowed } from "../metadata/roles.ts";
+import type { FileMeta } from "../metadata/types.ts";
+import type { RepoState } from "./update.ts";
+
+export type TargetEntry = { name: string; role: string; meta: FileMeta };
+
+/**
+ * Every target visible through valid roles, breadth-first from `targets` (as `notary list`); a role's entries
+ * count only within its effective paths.
+ */
+export function listTargets(state: RepoState, roles?: readonly string[]): TargetEntry[] {
+  const out: TargetEntry[] = [];
+  const order = breadthFirst(state);
+  for (const role of order) {
+    if (roles && !roles.includes(role)) continue;
+    const r = state.roles.get(role)!;
+    if (r.status !== "valid") continue;
+    for (const [name, meta] of Object.entries(r.file.signed.targets)) {
+      if (pathAllowed(r.paths, name)) out.push({ name, role, meta });
+    }
+  }
+  return out;
+}
+
+/** Roles in breadth-first order from `targets`, following each file's delegation order. */
+export function breadthFirst(state: RepoState): string[] {
+  const out: string[] = [];
+  const queue = ["targets"];
+  while (queue.length) {
+    const role = queue.shift()!;
+    const r = state.roles.get(role);
+    if (!r || out.includes(role)) continue;
+    out.push(role);
+    if (r.status === "valid") for (const d of r.file.signed.delegations.roles) queue.push(d.name);
+  }
+  return out;
+}
+
+/** The first matching target in the given role order (default: breadth-first walk), as `GetTargetByName`. */
+export function lookupTarget(state: RepoState, name: string, roles?: readonly string[]): TargetEntry | undefined {
+  const order = roles ?? breadthFirst(state);
+  for (const role of order) {
+    const r = state.roles.get(role);
+    if (!r || r.status !== "valid" || !pathAllowed(r.paths, name)) continue;
+    const meta = r.file.signed.targets[name];
+    if (meta) return { name, role, meta };
+  }
+  return undefined;
+}

@@ -1,0 +1,257 @@
+/**
+ * The verified read of a repository (reference §7): root (following a rotation chain), timestamp, snapshot,
+ * targets, delegations. Pure apart from the injected `fetch`; time arrives as `now`.
+ */
+import { NotaryError } from "../errors.ts";
+import { parseEnvelope, verifyThreshold } from "../metadata/signed.ts";
+import { parseSnapshot, parseTargets, parseTimestamp } from "../metadata/schema.ts";
+import { parseGoTime } from "../metadata/time.ts";
+import { checkFileMeta, sha256HexOfMeta } from "../metadata/hashes.ts";
+import { restrictPaths } from "../metadata/roles.ts";
+import type { Root, SignedFile, Snapshot, Targets, Timestamp } from "../metadata/types.ts";
+import { parseRootFile, rootKeyIdPairs, rootMatchesPins, toSignedRoot, verifyRootSignatures, type ParsedRoot } from "./root.ts";
+import { bytesEqual } from "../encoding.ts";
+
+/** Fetch a metadata file by name (`root`, `3.root`, `timestamp`, `snapshot.<sha256hex>`, `targets/x.<sha256hex>`). */
+export type MetadataFetcher = (name: string, maxBytes: number) => Promise<Uint8Array | undefined>;
+
+/** How to decide which root to trust. */
+export type TrustAnchor = {
+  /** A root.json the caller trusted before (e.g. from Pulumi state). Newer roots must chain to it. */
+  trustedRoot?: Uint8Array;
+  /** Root key IDs (certificate IDs as `docker trust inspect` shows, or canonical private-key IDs) to pin. */
+  rootKeyIds?: readonly string[];
+  /** Trust whatever self-signed root the server has (trust on first use). Only when asked for. */
+  tofu?: boolean;
+};
+
+export type DelegationStatus = "valid" | "expired" | "invalid";
+
+export type TargetsRoleState = {
+  readonly file: SignedFile<Targets>;
+  readonly status: DelegationStatus;
+  /** Effective paths (restricted by every ancestor). `[""]` for `targets`. */
+  readonly paths: readonly string[];
+  readonly problem?: string;
+};
+
+/** A verified repository: every file with its exact bytes. Treat as immutable. */
+export type RepoState = {
+  readonly gun: string;
+  readonly root: SignedFile<Root>;
+  readonly timestamp: SignedFile<Timestamp>;
+  readonly snapshot: SignedFile<Snapshot>;
+  /** `targets` and every delegation file present in the snapshot, in pre-order walk order. */
+  readonly roles: ReadonlyMap<string, TargetsRoleState>;
+};
+
+export type UpdateLimits = { rootMaxBytes: number; timestampMaxBytes: number };
+/** notary's caps: 100 MiB for root (`MaxDownloadSize`), 1 MiB for timestamp (`MaxTimestampSize`). */
+export const DEFAULT_LIMITS: UpdateLimits = { rootMaxBytes: 100 << 20, timestampMaxBytes: 1 << 20 };
+
+export type UpdateOptions = {
+  gun: string;
+  fetch: MetadataFetcher;
+  now: Date;
+  anchor: TrustAnchor;
+  /** A state verified earlier: its versions are the rollback floor. */
+  previous?: RepoState;
+  /**
+   * Files already held, by `<role>.<sha256hex>` (e.g. what we uploaded ourselves, or a state fetched earlier): reused
+   * instead of downloaded. They are checked against the hashes like downloaded bytes.
+   */
+  known?: (name: string) => Uint8Array | undefined;
+  limits?: Partial<UpdateLimits>;
+};
+
+async function mustFetch(fetch: MetadataFetcher, name: string, max: number, role: string): Promise<Uint8Array> {
+  const b = await fetch(name, max);
+  if (!b) {
+    throw new NotaryError("METADATA_NOT_FOUND", `${role} metadata (${name}.json) is missing on the server`, { details: { role } });
+  }
+  return b;
+}
+
+function checkExpiry(role: string, expires: string, now: Date): void {
+  if (parseGoTime(expires).getTime() < now.getTime()) {
+    throw new NotaryError("METADATA_EXPIRED", `${role} metadata expired at ${expires}; it must be re-signed (witnessed)`, {
+      details: { role, expires },
+    });
+  }
+}
+
+function checkRollback(role: string, version: number, floor: number | undefined): void {
+  if (floor !== undefined && version < floor) {
+    throw new NotaryError(
+      "METADATA_ROLLBACK",
+      `${role} version ${version} is older than version ${floor} already trusted: the server may be replaying old metadata`,
+      { details: { role, version, trusted: floor } },
+    );
+  }
+}
+
+/** Establish the trusted root: chain from a trusted root, or match pinned key IDs, or TOFU. */
+export async function resolveRoot(opts: UpdateOptions): Promise<ParsedRoot> {
+  const { gun, fetch, now, anchor } = opts;
+  const max = opts.limits?.rootMaxBytes ?? DEFAULT_LIMITS.rootMaxBytes;
+  const latest = parseRootFile(await mustFetch(fetch, "root", max, "root"));
+  let trusted: ParsedRoot | undefined = anchor.trustedRoot ? parseRootFile(anchor.trustedRoot) : undefined;
+  const floor = Math.max(opts.previous?.root.signed.version ?? 0, trusted?.root.version ?? 0);
+  checkRollback("root", latest.root.version, floor || undefined);
+
+  if (!trusted && anchor.rootKeyIds && anchor.rootKeyIds.length > 0) {
+    if (rootMatchesPins(latest.root, anchor.rootKeyIds)) {
+      verifyRootSignatures(latest, gun, now, undefined, true);
+      return latest;
+    }
+    // Rotated since the pin was taken: find the newest old root holding a pinned key, then chain forward from it.
+    for (let v = latest.root.version - 1; v >= 1 && !trusted; v--) {
+      const b = await fetch(`${v}.root`, max);
+      if (!b) break;
+      const candidate = parseRootFile(b);
+      if (rootMatchesPins(candidate.root, anchor.rootKeyIds)) {
+        verifyRootSignatures(candidate, gun, now, undefined, false);
+        trusted = candidate;
+      }
+    }
+    if (!trusted) {
+      const found = rootKeyIdPairs(latest.root).map((p) => `${p.certId} (canonical ${p.canonicalId})`);
+      throw new NotaryError(
+        "TRUST_ROOT_MISMATCH",
+        `the root of ${gun} is signed by [${found.join(", ")}], not by a pinned root key [${anchor.rootKeyIds.join(", ")}]`,
+        { details: { gun, expected: [...anchor.rootKeyIds], found: rootKeyIdPairs(latest.root) } },
+      );
+    }
+  }
+  if (!trusted) {
+    if (!anchor.tofu) {
+      throw new NotaryError(
+        "TRUST_NO_ANCHOR",
+        `no trust anchor for ${gun}: pin the root key IDs (rootKeyIds), pass a trusted root, or allow trust on first use (tofu)`,
+        { details: { gun } },
+      );
+    }
+    verifyRootSignatures(latest, gun, now, undefined, true);
+    return latest;
+  }
+  if (latest.root.version === trusted.root.version) {
+    if (!bytesEqual(latest.env.bytes, trusted.env.bytes)) {
+      // Same version, different content: still must verify against the trusted keys.
+      verifyRootSignatures(latest, gun, now, trusted.root, true);
+    } else {
+      verifyRootSignatures(latest, gun, now, undefined, true);
+    }
+    return latest;
+  }
+  // Walk N.root.json from trusted+1 to latest-1; intermediates may be expired (LoadRootForUpdate).
+  let prev = trusted;
+  for (let v = trusted.root.version + 1; v < latest.root.version; v++) {
+    const next = parseRootFile(await mustFetch(fetch, `${v}.root`, max, `root version ${v}`));
+    if (next.root.version !== v) {
+      throw new NotaryError("METADATA_MALFORMED", `${v}.root.json holds root version ${next.root.version}`, { details: { role: "root" } });
+    }
+    verifyRootSignatures(next, gun, now, prev.root, false);
+    prev = next;
+  }
+  verifyRootSignatures(latest, gun, now, prev.root, true);
+  return latest;
+}
+
+/**
+ * Verified read of a whole repository.
+ *
+ * @example
+ * const state = await updateRepository({ gun, fetch, now: new Date(), anchor: { rootKeyIds: ["41232c08…"] } });
+ */
+export async function updateRepository(opts: UpdateOptions): Promise<RepoState> {
+  const { gun, fetch, now, previous } = opts;
+  const parsedRoot = await resolveRoot(opts);
+  const root = parsedRoot.root;
+  const roleOf = (r: string) => ({ keys: root.keys, keyids: root.roles[r]!.keyids, threshold: root.roles[r]!.threshold });
+
+  // Timestamp: always fetched (1 MiB cap).
+  const tsEnv = parseEnvelope(
+    await mustFetch(fetch, "timestamp", opts.limits?.timestampMaxBytes ?? DEFAULT_LIMITS.timestampMaxBytes, "timestamp"),
+    "timestamp",
+  );
+  verifyThreshold(tsEnv, roleOf("timestamp"), "timestamp");
+  const timestamp = parseTimestamp(tsEnv.rawSigned);
+  checkRollback("timestamp", timestamp.version, previous?.timestamp.signed.version);
+  checkExpiry("timestamp", timestamp.expires, now);
+
+  // Snapshot: by checksum from the timestamp, reused when unchanged.
+  const snapMeta = timestamp.meta.snapshot;
+  const snapHex = sha256HexOfMeta(snapMeta);
+  if (!snapHex) throw new NotaryError("METADATA_MALFORMED", "timestamp has no sha256 for snapshot", { details: { role: "timestamp" } });
+  const snapBytes =
+    opts.known?.(`snapshot.${snapHex}`) ?? (await mustFetch(fetch, `snapshot.${snapHex}`, snapMeta.length, "snapshot"));
+  checkFileMeta(snapBytes, snapMeta, "snapshot");
+  const snapEnv = parseEnvelope(snapBytes, "snapshot");
+  verifyThreshold(snapEnv, roleOf("snapshot"), "snapshot");
+  const snapshot = parseSnapshot(snapEnv.rawSigned);
+  checkRollback("snapshot", snapshot.version, previous?.snapshot.signed.version);
+  checkExpiry("snapshot", snapshot.expires, now);
+  const rootMeta = snapshot.meta["root"];
+  if (rootMeta) checkFileMeta(parsedRoot.env.bytes, rootMeta, "root");
+
+  // Targets tree, pre-order, with paths restricted by ancestors.
+  const roles = new Map<string, TargetsRoleState>();
+  const load = async (role: string) => {
+    const meta = snapshot.meta[role];
+    if (!meta) return undefined;
+    const hex = sha256HexOfMeta(meta);
+    if (!hex) throw new NotaryError("METADATA_MALFORMED", `snapshot has no sha256 for ${role}`, { details: { role } });
+    const bytes = opts.known?.(`${role}.${hex}`) ?? (await mustFetch(fetch, `${role}.${hex}`, meta.length, role));
+    checkFileMeta(bytes, meta, role);
+    return parseEnvelope(bytes, role);
+  };
+
+  const topEnv = await load("targets");
+  if (!topEnv) throw new NotaryError("METADATA_NOT_FOUND", "snapshot does not list targets", { details: { role: "targets" } });
+  verifyThreshold(topEnv, roleOf("targets"), "targets");
+  const top = parseTargets(topEnv.rawSigned);
+  checkRollback("targets", top.version, previous?.roles.get("targets")?.file.signed.version);
+  checkExpiry("targets", top.expires, now);
+  roles.set("targets", { file: { bytes: topEnv.bytes, signed: top, signatures: topEnv.signatures }, status: "valid", paths: [""] });
+
+  const walk = async (parentName: string, parent: Targets, parentPaths: readonly string[]) => {
+    for (const d of parent.delegations.roles) {
+      if (roles.has(d.name)) continue;
+      const env = await load(d.name);
+      if (!env) continue; // declared but not published yet
+      const t = parseTargets(env.rawSigned, d.name);
+      const paths = restrictPaths(parentPaths, d.paths ?? []);
+      let status: DelegationStatus = "valid";
+      let problem: string | undefined;
+      try {
+        verifyThreshold(env, { keys: parent.delegations.keys, keyids: d.keyids, threshold: d.threshold }, d.name);
+      } catch (e) {
+        // Invalid delegations are skipped when reading, kept for witnessing (tuf/builder.go › loadDelegation).
+        status = "invalid";
+        problem = (e as Error).message;
+      }
+      checkRollback(d.name, t.version, previous?.roles.get(d.name)?.file.signed.version);
+      if (status === "valid" && parseGoTime(t.expires).getTime() < now.getTime()) {
+        status = "expired";
+        problem = `${d.name} expired at ${t.expires}`;
+      }
+      roles.set(d.name, {
+        file: { bytes: env.bytes, signed: t, signatures: env.signatures },
+        status,
+        paths,
+        ...(problem ? { problem } : {}),
+      });
+      void parentName;
+      if (status === "valid") await walk(d.name, t, paths);
+    }
+  };
+  await walk("targets", top, [""]);
+
+  return {
+    gun,
+    root: toSignedRoot(parsedRoot),
+    timestamp: { bytes: tsEnv.bytes, signed: timestamp, signatures: tsEnv.signatures },
+    snapshot: { bytes: snapBytes, signed: snapshot, signatures: snapEnv.signatures },
+    roles,
+  };
+}
