@@ -20,7 +20,10 @@ export type Change =
   | { type: "addDelegationKeys"; name: string; keys: KeyJson[]; paths?: string[] }
   /** Remove keys (TUF or canonical IDs) from a delegation: docker's signer remove on targets/releases. */
   | { type: "removeDelegationKeys"; name: string; keyIds: string[] }
-  /** Re-sign a role with a new version and a fresh expiry (`notary witness`; root too, as notary's publish does). */
+  /**
+   * Re-sign a role with a new version and a fresh expiry (`notary witness`; root too, as notary's publish does; the
+   * snapshot when the client holds its key).
+   */
   | { type: "witness"; role: string }
   /** Replace the keys of a base role in root (targets, snapshot, timestamp, or root with certificate keys). */
   | { type: "rotateKey"; role: "root" | "targets" | "snapshot" | "timestamp"; keys: KeyJson[]; threshold?: number };
@@ -206,7 +209,8 @@ export function applyChange(draft: Draft, change: Change): void {
       return;
     }
     case "witness": {
-      if (change.role === "root") return void draft.dirty.add("root");
+      // Root and a client-held snapshot are re-signed by finalizeDraft when marked dirty.
+      if (change.role === "root" || change.role === "snapshot") return void draft.dirty.add(change.role);
       if (!isTargetsRole(change.role)) invalid(`only root, targets and delegations can be witnessed, not ${change.role}`, { role: change.role });
       editTargets(draft, change.role);
       draft.dirty.add(change.role);

@@ -85,7 +85,7 @@ export function finalizeDraft(
   }
   const root = out.root?.signed ?? draft.root;
   // Delegations are signed with keys listed in their parent; the parent may itself be in the draft.
-  for (const role of [...draft.dirty].filter((r) => r !== "root").sort()) {
+  for (const role of [...draft.dirty].filter((r) => r !== "root" && r !== "snapshot").sort()) {
     const t = draft.targets.get(role);
     if (!t) continue;
     const next: Targets = { ...t, version: t.version + 1, expires: expiryFor(role, now, opts.expiry) };
@@ -101,7 +101,7 @@ export function finalizeDraft(
     out.targets.set(role, signed);
     out.files.push({ role, bytes: signed.bytes });
   }
-  if (opts.snapshot && (out.files.length > 0 || draft.removed.size > 0)) {
+  if (opts.snapshot && (out.files.length > 0 || draft.removed.size > 0 || draft.dirty.has("snapshot"))) {
     const meta = { ...opts.snapshot.meta };
     for (const f of out.files) meta[f.role] = fileMeta(f.bytes);
     for (const r of draft.removed) delete meta[r];

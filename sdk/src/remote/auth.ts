@@ -217,6 +217,11 @@ export async function runCredentialHelper(
  * Finds credentials for a server, in this order: explicit `username`/`password` (or `identityToken`); `NOTARY_AUTH`
  * (base64 of `user:pass`); docker's `config.json`: `credHelpers[host]`, else `credsStore`, else `auths[host]`
  * (`auth`, `username`/`password`, `identitytoken`). Returns undefined when there are none (anonymous access).
+ * The host is `registryHost` when given (docker uses the image registry's credentials for its notary server), else
+ * the host of `serverUrl`; `docker.io` is looked up as `https://index.docker.io/v1/`.
+ *
+ * @example
+ * const auth = createAuthenticator({ credentials: () => resolveCredentials({ serverUrl: "https://notary.example:4443" }) });
  */
 export async function resolveCredentials(opts: ResolveCredentialsOptions): Promise<Credentials | undefined> {
   const env = opts.env ?? process.env;
@@ -250,8 +255,8 @@ export async function resolveCredentials(opts: ResolveCredentialsOptions): Promi
     if (typeof helper === "string" && helper !== "") return runCredentialHelper(helper, key, helperOpts);
   }
   if (typeof config.credsStore === "string" && config.credsStore !== "") {
-    const found = await runCredentialHelper(config.credsStore, key, helperOpts);
-    if (found !== undefined) return found;
+    // As docker's native store: the helper's answer is final, `auths` entries are only placeholders then.
+    return runCredentialHelper(config.credsStore, key, helperOpts);
   }
   const entry = findAuthEntry(config.auths, key);
   if (entry === undefined) return undefined;
@@ -736,6 +741,13 @@ function suffix(res: HttpResponse): string {
   return s ? ` (server said: ${s})` : "";
 }
 
+/**
+ * @example
+ * const http = createHttpClient({ ca: "/etc/notary/ca.crt" });
+ * const auth = createAuthenticator({ credentials: () => resolveCredentials({ serverUrl }) });
+ * const res = await authedRequest(http, auth, { method: "GET", url: `${serverUrl}/v2/${gun}/_trust/tuf/root.json` },
+ *   { scope: { repository: gun, actions: "pull" } });
+ */
 export function createAuthenticator(opts: AuthenticatorOptions = {}): Authenticator {
   return new Authenticator(opts);
 }

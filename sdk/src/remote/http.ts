@@ -173,6 +173,14 @@ function backoffMs(n: number): number {
   return Math.round(base * (0.5 + Math.random()));
 }
 
+/**
+ * One keep-alive HTTP client (one undici Agent). Share it across requests; `close()` it when done.
+ *
+ * @example
+ * const http = createHttpClient({ ca: caPem, timeoutMs: 10_000 });
+ * const res = await http.request({ method: "GET", url: `${server}/v2/${gun}/_trust/tuf/timestamp.json`, maxBytes: 1 << 20 });
+ * await http.close();
+ */
 export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
   const counters: HttpStats = { requests: 0, bytesSent: 0, bytesReceived: 0, connections: 0, retries: 0 };
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -232,6 +240,8 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
     } catch (e) {
       throw mapError(e, req.method, url, budget, timeoutSignal, req.signal);
     }
+    // Destroying the body (cap exceeded) emits an abort error; it is handled here, not left uncaught.
+    res.body.on("error", () => {});
     const resHeaders = flattenHeaders(res.headers as Record<string, string | string[] | undefined>);
     const declared = resHeaders["content-length"];
     if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > maxBytes && !req.truncate) {

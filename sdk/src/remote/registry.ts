@@ -51,6 +51,10 @@ function invalid(ref: string, why: string): NotaryError {
  * Parses an image reference the way docker does (`ParseNormalizedNamed`): `alpine` → `docker.io/library/alpine`,
  * `user/app` → `docker.io/user/app`, a first component with `.` or `:` (or `localhost`, or upper case) is a registry
  * host, then `:tag`, `@sha256:…`, or both (`name:tag@sha256:…`, as `Image.repoDigest` gives).
+ *
+ * @example
+ * parseImageReference("alpine:3.19").gun            // "docker.io/library/alpine"
+ * parseImageReference("127.0.0.1:5000/team/app@sha256:…").registry  // "127.0.0.1:5000"
  */
 export function parseImageReference(ref: string): ImageReference {
   if (typeof ref !== "string" || ref === "") throw invalid(String(ref), "empty reference");
@@ -229,6 +233,9 @@ function mediaTypeOf(body: Uint8Array | undefined, contentType: string | undefin
  * Docker v2 manifest and list, OCI manifest and index). The bytes are hashed: by digest they must match the digest
  * asked for; by tag they must match the registry's `Docker-Content-Digest` (when sent). Otherwise
  * `REGISTRY_DIGEST_MISMATCH`.
+ *
+ * @example
+ * const img = await resolveImage("127.0.0.1:5000/team/app:v1");  // { digest: "sha256:…", size, mediaType, … }
  */
 export async function resolveImage(reference: string, opts: ResolveImageOptions = {}): Promise<ResolvedImage> {
   const ref = parseImageReference(reference);

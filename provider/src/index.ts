@@ -1,0 +1,12 @@
+/**
+ * pulumi-notary: Docker Content Trust (Notary v1) as Pulumi resources.
+ *
+ * @example
+ * import * as notary from "pulumi-notary";
+ * const root = new notary.Key("root");
+ * const targets = new notary.Key("targets");
+ * const repo = new notary.Repository("app", { gun: "registry.example.com/team/app", rootKey: root.privateKeyPem, targetsKey: targets.privateKeyPem });
+ * new notary.SignedTag("v1", { repository: repo, tag: "v1", image: "registry.example.com/team/app:v1", signingKeys: [targets.privateKeyPem] });
+ */
+export { Key, Repository, Delegation, Signer, SignedTag } from "./resources.ts";
+export type { KeyArgs, RepositoryArgs, DelegationArgs, SignerArgs, SignedTagArgs, ServerArgs, ExpiryArgs, RegistryArgs, RepositoryRef } from "./resources.ts";

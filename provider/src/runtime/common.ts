@@ -1,0 +1,222 @@
+/**
+ * Shared plumbing of the resource implementations: provider configuration, the per-process client cache (so every
+ * resource of one `pulumi up` shares connections, verified state and the publish queue of each GUN), key parsing,
+ * unknown-value handling and renewal windows. No Pulumi import: this module runs inside the dynamic provider host.
+ */
+import { createHash, createPrivateKey } from "node:crypto";
+import {
+  NotaryClient,
+  NotaryError,
+  PrivateKey,
+  publicKeyFromSpki,
+  publicKeyFromCertificatePem,
+  keyId,
+  parseGoTime,
+  type PublicKey,
+  type Repository as SdkRepository,
+  type ServerOptions,
+  type RepoState,
+} from "../../../sdk/src/index.ts";
+import { readPrivateKeyFile } from "../../../sdk/src/crypto/keyfile.ts";
+
+/** The value the engine sends for inputs not known during preview. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function isUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(isUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(isUnknown);
+  return false;
+}
+
+/** Connection settings for a notary server, per resource (`server` input) or from stack config. */
+export type ServerInput = {
+  url?: string;
+  caPem?: string;
+  clientCertPem?: string;
+  clientKeyPem?: string;
+  insecureSkipVerify?: boolean;
+  username?: string;
+  password?: string;
+  /** Registry host whose docker credentials apply; defaults to the GUN's first component. */
+  registryHost?: string;
+};
+
+/** Stack configuration (`notary:*` keys), read by the providers' `configure`. */
+export type ProviderConfig = ServerInput & { renewBeforeDays?: number };
+
+export const CONFIG_KEYS = {
+  url: "notary:serverUrl",
+  caPem: "notary:caPem",
+  clientCertPem: "notary:clientCertPem",
+  clientKeyPem: "notary:clientKeyPem",
+  insecureSkipVerify: "notary:insecureSkipVerify",
+  username: "notary:username",
+  password: "notary:password",
+  renewBeforeDays: "notary:renewBeforeDays",
+} as const;
+
+/** Build ProviderConfig from a `get(key)` accessor (the dynamic provider's `configure` request). */
+export function readConfig(get: (key: string) => string | undefined): ProviderConfig {
+  const c: ProviderConfig = {};
+  for (const [field, key] of Object.entries(CONFIG_KEYS)) {
+    const v = get(key);
+    if (v === undefined || v === "") continue;
+    if (field === "insecureSkipVerify") c.insecureSkipVerify = v === "true";
+    else if (field === "renewBeforeDays") c.renewBeforeDays = Number(v);
+    else (c as Record<string, unknown>)[field] = v;
+  }
+  return c;
+}
+
+export function inputError(field: string, message: string): NotaryError {
+  return new NotaryError("INPUT_INVALID", `${field}: ${message}`, { details: { field } });
+}
+
+/** Effective server options: the resource's `server` input, then stack config, then docker's environment. */
+export function serverOptions(config: ProviderConfig, input: ServerInput | undefined, gun: string): ServerOptions {
+  const s = { ...config, ...dropEmpty(input ?? {}) };
+  const url = s.url ?? process.env["DOCKER_CONTENT_TRUST_SERVER"];
+  if (!url) {
+    throw inputError(
+      "server.url",
+      "no notary server URL: set the resource's server.url, the stack config notary:serverUrl, or DOCKER_CONTENT_TRUST_SERVER",
+    );
+  }
+  const tls = {
+    ...(s.caPem ? { ca: s.caPem } : {}),
+    ...(s.clientCertPem ? { clientCert: s.clientCertPem } : {}),
+    ...(s.clientKeyPem ? { clientKey: s.clientKeyPem } : {}),
+    ...(s.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+  };
+  return {
+    url,
+    tls,
+    ...(s.username ? { username: s.username } : {}),
+    ...(s.password ? { password: s.password } : {}),
+    registryHost: s.registryHost ?? gun.split("/")[0]!,
+  };
+}
+
+function dropEmpty<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== "")) as Partial<T>;
+}
+
+type ClientCache = Map<string, NotaryClient>;
+const CACHE = Symbol.for("pulumi-notary.clients");
+
+/**
+ * One NotaryClient per distinct server settings in this process, shared by every resource. Keyed by a hash so no
+ * credential is held as a map key in clear.
+ */
+export function clientFor(opts: ServerOptions): NotaryClient {
+  const g = globalThis as unknown as Record<symbol, ClientCache | undefined>;
+  const cache = (g[CACHE] ??= new Map());
+  const key = createHash("sha256").update(JSON.stringify(opts)).digest("hex");
+  let c = cache.get(key);
+  if (!c) {
+    c = new NotaryClient(opts);
+    cache.set(key, c);
+  }
+  return c;
+}
+
+/** The shared repository handle for a GUN, anchored on the pinned root when the client has no state for it yet. */
+export function repositoryFor(config: ProviderConfig, server: ServerInput | undefined, gun: string, anchor: { trustedRoot?: string; rootKeyIds?: string[] }): SdkRepository {
+  const client = clientFor(serverOptions(config, server, gun));
+  const repo = client.repository(gun);
+  if (!repo.state) {
+    if (anchor.trustedRoot) repo.configure({ anchor: { trustedRoot: new Uint8Array(Buffer.from(anchor.trustedRoot, "base64")) } });
+    else if (anchor.rootKeyIds?.length) repo.configure({ anchor: { rootKeyIds: anchor.rootKeyIds } });
+  }
+  return repo;
+}
+
+/** The verified state of a repository, fetched at most once per run unless `fresh` is asked for. */
+export async function stateOf(repo: SdkRepository, fresh = false): Promise<RepoState> {
+  return !fresh && repo.state ? repo.state : repo.fetch();
+}
+
+/** Parse a private key PEM: PKCS#8 (plain or encrypted notary/docker files), SEC1 `EC PRIVATE KEY`, notary Ed25519. */
+export function parsePrivateKey(pem: string, field: string, passphrase?: string): PrivateKey {
+  if (typeof pem !== "string" || !pem.includes("-----BEGIN")) throw inputError(field, "expected a PEM private key");
+  try {
+    const parsed = readPrivateKeyFile(pem, passphrase);
+    return PrivateKey.fromPkcs8(parsed.pkcs8);
+  } catch (e) {
+    if (e instanceof NotaryError && e.code !== "KEY_FILE_INVALID") {
+      throw new NotaryError(e.code, `${field}: ${e.message}`, { details: { field } });
+    }
+    try {
+      const k = createPrivateKey({ key: pem, format: "pem" });
+      return PrivateKey.fromPkcs8(new Uint8Array(k.export({ type: "pkcs8", format: "der" })));
+    } catch {
+      throw inputError(field, "is not a private key that can be read (PKCS#8, EC PRIVATE KEY, or a notary/docker key file)");
+    }
+  }
+}
+
+/** Parse a public key PEM (`PUBLIC KEY`, docker `.pub` with `role:` header) or certificate. */
+export function parsePublicKey(pem: string, field: string): PublicKey {
+  if (typeof pem !== "string" || !pem.includes("-----BEGIN")) throw inputError(field, "expected a PEM public key or certificate");
+  if (pem.includes("-----BEGIN CERTIFICATE-----")) {
+    try {
+      return publicKeyFromCertificatePem(goPem(pem));
+    } catch (e) {
+      throw inputError(field, `certificate cannot be read: ${(e as Error).message}`);
+    }
+  }
+  const m = /-----BEGIN PUBLIC KEY-----([\s\S]*?)-----END PUBLIC KEY-----/.exec(pem);
+  if (!m) throw inputError(field, "expected a PUBLIC KEY or CERTIFICATE PEM block");
+  const body = m[1]!.split(/\r?\n/).filter((l) => l && !l.includes(":")).join("");
+  try {
+    return publicKeyFromSpki(new Uint8Array(Buffer.from(body, "base64")));
+  } catch (e) {
+    throw inputError(field, `public key cannot be read: ${(e as Error).message}`);
+  }
+}
+
+/** Re-encode certificate PEM blocks the way Go's pem.Encode writes them (64-column base64, `\n`), as notary does. */
+function goPem(pem: string): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  return blocks
+    .map((b) => {
+      const body = b.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+      return `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
+    })
+    .join("");
+}
+
+export function publicKeyPem(key: PublicKey): string {
+  if (key.keyType.endsWith("-x509")) return Buffer.from(key.public).toString("utf8");
+  const b64 = Buffer.from(key.public).toString("base64");
+  return `-----BEGIN PUBLIC KEY-----\n${b64.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
+}
+
+export const DAY_MS = 86_400_000;
+/** notary warns six months before expiry; we renew inside the same window by default. */
+export const DEFAULT_RENEW_BEFORE_DAYS = 182;
+
+/** Is an `expires` value inside the renewal window at `now`? */
+export function isDue(expires: string | undefined, renewBeforeDays: number, now: Date = new Date()): boolean {
+  if (!expires) return false;
+  try {
+    return parseGoTime(expires).getTime() - now.getTime() < renewBeforeDays * DAY_MS;
+  } catch {
+    return true;
+  }
+}
+
+export function keyIdOf(key: PublicKey): string {
+  return keyId(key);
+}
+
+/** Drop undefined values recursively: the host cannot marshal them (`Unexpected struct type.`). */
+export function plain<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const sa = new Set(a);
+  return sa.size === new Set(b).size && b.every((x) => sa.has(x));
+}

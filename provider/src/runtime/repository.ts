@@ -1,0 +1,295 @@
+/**
+ * Repository: one GUN's trust data. Create initializes it (or adopts existing trust data whose root key is ours);
+ * update rotates keys, applies expiry policy changes and renews roles before they expire.
+ */
+import {
+  NotaryError,
+  keyToJson,
+  keyJsonId,
+  canonicalKeyId,
+  keyFromJson,
+  publicKeyFromCertificatePem,
+  createRootCertificate,
+  DEFAULT_EXPIRY_MS,
+  type Change,
+  type PrivateKey,
+  type RepoState,
+  type ExpiryPolicy,
+} from "../../../sdk/src/index.ts";
+import {
+  DAY_MS,
+  DEFAULT_RENEW_BEFORE_DAYS,
+  inputError,
+  isDue,
+  isUnknown,
+  parsePrivateKey,
+  plain,
+  repositoryFor,
+  type ProviderConfig,
+  type ServerInput,
+} from "./common.ts";
+import { assertGunInput, type CheckFailure, type DiffResult } from "./checks.ts";
+
+export type ExpiryInput = { rootDays?: number; targetsDays?: number; snapshotDays?: number; delegationDays?: number };
+
+export type RepositoryInputs = {
+  gun: string;
+  server?: ServerInput;
+  /** Root private key PEM (ECDSA P-256). */
+  rootKey: string;
+  targetsKey: string;
+  /** Snapshot private key PEM; omitted = server-managed snapshot (docker's default). */
+  snapshotKey?: string;
+  expiry?: ExpiryInput;
+  renewBeforeDays?: number;
+  /** Delete the trust data from the server when the resource is destroyed. Default false. */
+  deleteOnDestroy?: boolean;
+};
+
+export type RepositoryOutputs = RepositoryInputs & {
+  serverUrl: string;
+  rootKeyId: string;
+  rootCanonicalKeyId: string;
+  rootCertificate: string;
+  targetsKeyId: string;
+  snapshotKeyId: string;
+  timestampKeyId: string;
+  snapshotManagedBy: "server" | "client";
+  /** base64 of the root.json every other resource verifies the server against. */
+  trustedRoot: string;
+  versions: { root: number; targets: number; snapshot: number; timestamp: number };
+  expires: { root: string; targets: string; snapshot: string; timestamp: string };
+};
+
+export function expiryPolicy(e: ExpiryInput | undefined): ExpiryPolicy {
+  const p: ExpiryPolicy = {};
+  if (e?.rootDays) p.root = e.rootDays * DAY_MS;
+  if (e?.targetsDays) p.targets = e.targetsDays * DAY_MS;
+  if (e?.snapshotDays) p.snapshot = e.snapshotDays * DAY_MS;
+  if (e?.delegationDays) p.delegation = e.delegationDays * DAY_MS;
+  return p;
+}
+
+export function checkRepository(news: RepositoryInputs): CheckFailure[] {
+  const f: CheckFailure[] = [];
+  assertGunInput(news.gun, "gun", f);
+  for (const field of ["rootKey", "targetsKey", "snapshotKey"] as const) {
+    const v = news[field];
+    if (v === undefined || isUnknown(v)) {
+      if (field !== "snapshotKey" && v === undefined) f.push({ property: field, reason: `${field} is required: a PEM private key` });
+      continue;
+    }
+    try {
+      const k = parsePrivateKey(v, field);
+      if (field === "rootKey" && k.keyType !== "ecdsa") {
+        f.push({ property: field, reason: "the root key must be an ECDSA P-256 key (notary root certificates are ECDSA)" });
+      }
+    } catch (e) {
+      f.push({ property: field, reason: (e as Error).message });
+    }
+  }
+  for (const [k, v] of Object.entries(news.expiry ?? {})) {
+    if (!isUnknown(v) && !(typeof v === "number" && Number.isInteger(v) && v > 0)) {
+      f.push({ property: `expiry.${k}`, reason: "must be a positive whole number of days" });
+    }
+  }
+  if (news.renewBeforeDays !== undefined && !isUnknown(news.renewBeforeDays) && !(typeof news.renewBeforeDays === "number" && news.renewBeforeDays >= 0)) {
+    f.push({ property: "renewBeforeDays", reason: "must be a number of days ≥ 0" });
+  }
+  return f;
+}
+
+/** Roles this resource owns and renews: root, targets, and the snapshot when the client holds its key. */
+function dueRoles(o: RepositoryOutputs, renewBeforeDays: number, now: Date): string[] {
+  const due = [];
+  if (isDue(o.expires.root, renewBeforeDays, now)) due.push("root");
+  if (isDue(o.expires.targets, renewBeforeDays, now)) due.push("targets");
+  if (o.snapshotManagedBy === "client" && isDue(o.expires.snapshot, renewBeforeDays, now)) due.push("snapshot");
+  return due;
+}
+
+export function diffRepository(olds: RepositoryOutputs, news: RepositoryInputs, config: ProviderConfig, now = new Date()): DiffResult {
+  const replaces: string[] = [];
+  if (news.gun !== olds.gun) replaces.push("gun");
+  const newUrl = news.server?.url ?? config.url;
+  if (newUrl !== undefined && !isUnknown(newUrl) && olds.serverUrl && newUrl.replace(/\/+$/, "") !== olds.serverUrl) replaces.push("server");
+  if (replaces.length) return { changes: true, replaces, deleteBeforeReplace: true };
+  if (isUnknown(news)) return { changes: true };
+  const wants = desiredKeyIds(news);
+  const changed =
+    wants.root !== olds.rootCanonicalKeyId ||
+    wants.targets !== olds.targetsKeyId ||
+    (wants.snapshot ? wants.snapshot !== olds.snapshotKeyId : olds.snapshotManagedBy !== "server") ||
+    JSON.stringify(news.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {}) ||
+    (news.deleteOnDestroy ?? false) !== (olds.deleteOnDestroy ?? false) ||
+    (news.renewBeforeDays ?? null) !== (olds.renewBeforeDays ?? null) ||
+    dueRoles(olds, renewBefore(news, config), now).length > 0;
+  return { changes: changed };
+}
+
+function renewBefore(i: { renewBeforeDays?: number }, config: ProviderConfig): number {
+  return i.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
+}
+
+function desiredKeyIds(i: RepositoryInputs): { root: string; targets: string; snapshot?: string } {
+  return {
+    root: parsePrivateKey(i.rootKey, "rootKey").id,
+    targets: parsePrivateKey(i.targetsKey, "targetsKey").id,
+    ...(i.snapshotKey ? { snapshot: parsePrivateKey(i.snapshotKey, "snapshotKey").id } : {}),
+  };
+}
+
+export function repositoryOutputs(inputs: RepositoryInputs, state: RepoState, serverUrl: string, rootCertificate: string): RepositoryOutputs {
+  const root = state.root.signed;
+  const first = (r: string) => root.roles[r]!.keyids[0]!;
+  const rootId = first("root");
+  const targets = state.roles.get("targets")!.file.signed;
+  return plain({
+    ...inputs,
+    serverUrl,
+    rootKeyId: rootId,
+    rootCanonicalKeyId: canonicalKeyId(keyFromJson(root.keys[rootId]!)),
+    rootCertificate,
+    targetsKeyId: first("targets"),
+    snapshotKeyId: first("snapshot"),
+    timestampKeyId: first("timestamp"),
+    snapshotManagedBy: (inputs.snapshotKey ? "client" : "server") as "client" | "server",
+    trustedRoot: Buffer.from(state.root.bytes).toString("base64"),
+    versions: {
+      root: root.version,
+      targets: targets.version,
+      snapshot: state.snapshot.signed.version,
+      timestamp: state.timestamp.signed.version,
+    },
+    expires: {
+      root: root.expires,
+      targets: targets.expires,
+      snapshot: state.snapshot.signed.expires,
+      timestamp: state.timestamp.signed.expires,
+    },
+  });
+}
+
+function rootCertOf(state: RepoState): string {
+  const root = state.root.signed;
+  const id = root.roles["root"]!.keyids[0]!;
+  return Buffer.from(root.keys[id]!.keyval.public, "base64").toString("utf8");
+}
+
+/** The changes that make the server's root/targets/snapshot keys and expiries what the inputs declare. */
+async function reconcile(
+  repo: ReturnType<typeof repositoryFor>,
+  state: RepoState,
+  keys: { root: PrivateKey; targets: PrivateKey; snapshot?: PrivateKey; oldRoot?: PrivateKey },
+  opts: { renewBeforeDays: number; forceWitness: boolean; now: Date },
+): Promise<{ changes: Change[]; signing: PrivateKey[]; rootCertificate: string }> {
+  const root = state.root.signed;
+  const changes: Change[] = [];
+  const signing: PrivateKey[] = [keys.root, keys.targets];
+  if (keys.snapshot) signing.push(keys.snapshot);
+  let rootCertificate = rootCertOf(state);
+  const currentRootCanonical = canonicalKeyId(keyFromJson(root.keys[root.roles["root"]!.keyids[0]!]!));
+  if (currentRootCanonical !== keys.root.id) {
+    const old = keys.oldRoot && keys.oldRoot.id === currentRootCanonical ? keys.oldRoot : undefined;
+    if (!old) {
+      throw new NotaryError(
+        "TRUST_ROOT_MISMATCH",
+        `the root of ${state.gun} is held by key ${currentRootCanonical} (certificate ${root.roles["root"]!.keyids[0]}), ` +
+          `not by the declared rootKey ${keys.root.id}, and the previous root key is not available to sign a rotation; ` +
+          `set rootKey to the key that signs the current root, then change it to rotate`,
+        { details: { gun: state.gun, expected: keys.root.id, found: currentRootCanonical } },
+      );
+    }
+    signing.push(old);
+    const now = opts.now;
+    rootCertificate = createRootCertificate({
+      gun: state.gun,
+      privateKeyPkcs8: keys.root.exportPkcs8(),
+      notBefore: now,
+      notAfter: new Date(now.getTime() + DEFAULT_EXPIRY_MS.root),
+    });
+    changes.push({ type: "rotateKey", role: "root", keys: [keyToJson(publicKeyFromCertificatePem(rootCertificate))] });
+  }
+  if (root.roles["targets"]!.keyids[0] !== keys.targets.id || root.roles["targets"]!.keyids.length !== 1) {
+    changes.push({ type: "rotateKey", role: "targets", keys: [keyToJson(keys.targets.publicKey)] });
+  }
+  const snapIds = root.roles["snapshot"]!.keyids;
+  if (keys.snapshot) {
+    if (snapIds.length !== 1 || snapIds[0] !== keys.snapshot.id) {
+      changes.push({ type: "rotateKey", role: "snapshot", keys: [keyToJson(keys.snapshot.publicKey)] });
+    }
+  } else {
+    // Server-managed: the server's snapshot key must be the one root lists (GET returns it when it holds it).
+    const serverKey = await repo.server.getServerKey("snapshot");
+    if (snapIds.length !== 1 || snapIds[0] !== keyJsonId(serverKey)) changes.push({ type: "rotateKey", role: "snapshot", keys: [serverKey] });
+  }
+  const o = { expires: { root: root.expires, targets: state.roles.get("targets")!.file.signed.expires, snapshot: state.snapshot.signed.expires } };
+  for (const role of ["root", "targets"] as const) {
+    if (opts.forceWitness || isDue(o.expires[role], opts.renewBeforeDays, opts.now)) changes.push({ type: "witness", role });
+  }
+  if (keys.snapshot && (opts.forceWitness || isDue(o.expires.snapshot, opts.renewBeforeDays, opts.now))) {
+    changes.push({ type: "witness", role: "snapshot" });
+  }
+  return { changes, signing, rootCertificate };
+}
+
+export async function createRepository(config: ProviderConfig, inputs: RepositoryInputs): Promise<{ id: string; outs: RepositoryOutputs }> {
+  const keys = {
+    root: parsePrivateKey(inputs.rootKey, "rootKey"),
+    targets: parsePrivateKey(inputs.targetsKey, "targetsKey"),
+    ...(inputs.snapshotKey ? { snapshot: parsePrivateKey(inputs.snapshotKey, "snapshotKey") } : {}),
+  };
+  const repo = repositoryFor(config, inputs.server, inputs.gun, { rootKeyIds: [keys.root.id] });
+  repo.configure({ expiry: expiryPolicy(inputs.expiry) });
+  const serverUrl = repo.server.baseUrl;
+  let state: RepoState;
+  let rootCertificate: string;
+  if (await repo.exists()) {
+    // Adopt: the existing root must be ours (fetch verifies it against our root key ID and names both IDs if not).
+    repo.reset({ rootKeyIds: [keys.root.id] });
+    state = await repo.fetch();
+    const r = await reconcile(repo, state, keys, { renewBeforeDays: renewBefore(inputs, config), forceWitness: false, now: new Date() });
+    rootCertificate = r.rootCertificate;
+    if (r.changes.length) state = (await repo.publish(r.changes, { keys: r.signing })).state;
+  } else {
+    state = await repo.initialize({ rootKey: keys.root, targetsKey: keys.targets, snapshotKey: keys.snapshot ?? "server" });
+    rootCertificate = rootCertOf(state);
+  }
+  return { id: inputs.gun, outs: repositoryOutputs(inputs, state, serverUrl, rootCertificate) };
+}
+
+export async function updateRepository(config: ProviderConfig, olds: RepositoryOutputs, inputs: RepositoryInputs): Promise<RepositoryOutputs> {
+  const keys = {
+    root: parsePrivateKey(inputs.rootKey, "rootKey"),
+    targets: parsePrivateKey(inputs.targetsKey, "targetsKey"),
+    ...(inputs.snapshotKey ? { snapshot: parsePrivateKey(inputs.snapshotKey, "snapshotKey") } : {}),
+    ...(olds.rootKey ? { oldRoot: parsePrivateKey(olds.rootKey, "rootKey") } : {}),
+  };
+  const repo = repositoryFor(config, inputs.server, inputs.gun, { trustedRoot: olds.trustedRoot });
+  repo.configure({ expiry: expiryPolicy(inputs.expiry) });
+  let state = await repo.fetch();
+  const policyChanged = JSON.stringify(inputs.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {});
+  const r = await reconcile(repo, state, keys, {
+    renewBeforeDays: renewBefore(inputs, config),
+    forceWitness: policyChanged,
+    now: new Date(),
+  });
+  if (r.changes.length) state = (await repo.publish(r.changes, { keys: r.signing })).state;
+  return repositoryOutputs(inputs, state, repo.server.baseUrl, r.rootCertificate);
+}
+
+/** Refresh: what the server verifiably holds now; undefined when the trust data is gone. */
+export async function readRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<RepositoryOutputs | undefined> {
+  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot });
+  if (!(await repo.exists())) return undefined;
+  const state = await repo.fetch();
+  return repositoryOutputs(olds, state, repo.server.baseUrl, rootCertOf(state));
+}
+
+export async function deleteRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<void> {
+  if (!olds.deleteOnDestroy) return;
+  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot });
+  await repo.delete();
+}
+
+export { inputError };

@@ -1,0 +1,261 @@
+/**
+ * Delegation and Signer: roles delegated from `targets` (or another delegation), and docker's signer model
+ * (`targets/<name>` plus the signer's keys in `targets/releases`).
+ */
+import { NotaryError, keyToJson, keyJsonId, canonicalKeyId, keyFromJson, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
+import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index.ts";
+import { isDue, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
+import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
+import { parentRole } from "../../../sdk/src/metadata/roles.ts";
+
+/** How a dependent resource finds and verifies its repository. */
+export type RepoRef = { gun: string; server?: ServerInput; trustedRoot?: string; rootKeyId?: string };
+
+export function repoOf(config: ProviderConfig, r: RepoRef) {
+  return repositoryFor(config, r.server, r.gun, {
+    ...(r.trustedRoot ? { trustedRoot: r.trustedRoot } : {}),
+    ...(r.rootKeyId ? { rootKeyIds: [r.rootKeyId] } : {}),
+  });
+}
+
+export function checkRepoRef(r: Partial<RepoRef>, f: CheckFailure[]): void {
+  assertGunInput(r.gun, "gun", f);
+  if (!isUnknown(r) && !r.trustedRoot && !r.rootKeyId) {
+    f.push({ property: "repository", reason: "pass the Repository resource, or gun plus rootKeyId to pin an existing repository's root" });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Delegation
+
+export type DelegationInputs = RepoRef & {
+  /** `targets/<name>`; nested roles allowed (`targets/team/ci`). */
+  role: string;
+  /** Public keys (PEM `PUBLIC KEY`, docker `.pub`, or certificates). */
+  keys: string[];
+  threshold?: number;
+  /** Path prefixes; default all paths (`""`). */
+  paths?: string[];
+  /** Private key PEM of the parent role (the targets key, or the parent delegation's key). */
+  parentKey: string;
+  /** Private keys of this role: when given, the role's own file is created and renewed before it expires. */
+  signingKeys?: string[];
+  renewBeforeDays?: number;
+};
+
+export type DelegationOutputs = DelegationInputs & {
+  keyIds: string[];
+  /** Key IDs / threshold / paths as the server holds them (refreshed by `read`). */
+  serverKeyIds: string[];
+  serverThreshold: number;
+  serverPaths: string[];
+  version: number;
+  expires: string;
+};
+
+export function checkDelegation(n: DelegationInputs): CheckFailure[] {
+  const f: CheckFailure[] = [];
+  checkRepoRef(n, f);
+  checkRoleName(n.role, "role", f);
+  const nKeys = checkPublicKeys(n.keys, "keys", f);
+  checkThreshold(n.threshold, nKeys, "threshold", f);
+  checkPaths(n.paths, "paths", f);
+  checkPrivateKeys(n.parentKey, "parentKey", f);
+  if (n.signingKeys !== undefined) checkPrivateKeys(n.signingKeys, "signingKeys", f);
+  return f;
+}
+
+function desiredDelegation(n: DelegationInputs) {
+  const keys = n.keys.map((k, i) => keyToJson(parsePublicKey(k, `keys[${i}]`)));
+  return { keys, keyIds: keys.map((k) => keyJsonId(k)), threshold: n.threshold ?? 1, paths: n.paths ?? [""] };
+}
+
+function roleFile(state: RepoState, role: string): TargetsRoleState | undefined {
+  return state.roles.get(role);
+}
+
+function delegationEntry(state: RepoState, role: string) {
+  const parent = state.roles.get(parentRole(role));
+  return parent?.file.signed.delegations.roles.find((r) => r.name === role);
+}
+
+export function diffDelegation(olds: DelegationOutputs, news: DelegationInputs, config: ProviderConfig, now = new Date()): DiffResult {
+  if (news.gun !== olds.gun || news.role !== olds.role) {
+    return { changes: true, replaces: [news.gun !== olds.gun ? "gun" : "role"], deleteBeforeReplace: true };
+  }
+  if (isUnknown(news)) return { changes: true };
+  const want = desiredDelegation(news);
+  const renew = news.signingKeys?.length ? isDue(olds.expires, news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS, now) : false;
+  return {
+    changes:
+      !sameSet(want.keyIds, olds.serverKeyIds) ||
+      want.threshold !== olds.serverThreshold ||
+      JSON.stringify(want.paths) !== JSON.stringify(olds.serverPaths) ||
+      renew ||
+      (!!news.signingKeys?.length && olds.version === 0),
+  };
+}
+
+function delegationOutputs(inputs: DelegationInputs, state: RepoState): DelegationOutputs {
+  const entry = delegationEntry(state, inputs.role);
+  const file = roleFile(state, inputs.role);
+  return plain({
+    ...inputs,
+    keyIds: desiredDelegation(inputs).keyIds,
+    serverKeyIds: entry?.keyids ?? [],
+    serverThreshold: entry?.threshold ?? 0,
+    serverPaths: entry?.paths ?? [],
+    version: file?.file.signed.version ?? 0,
+    expires: file?.file.signed.expires ?? "",
+  });
+}
+
+async function applyDelegation(config: ProviderConfig, inputs: DelegationInputs, renewBeforeDays: number): Promise<DelegationOutputs> {
+  const repo = repoOf(config, inputs);
+  const want = desiredDelegation(inputs);
+  const changes: Change[] = [{ type: "setDelegation", name: inputs.role, keys: want.keys, threshold: want.threshold, paths: want.paths }];
+  const keys = [parsePrivateKey(inputs.parentKey, "parentKey")];
+  if (inputs.signingKeys?.length) {
+    keys.push(...inputs.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`)));
+    const file = repo.state ? roleFile(repo.state, inputs.role) : undefined;
+    if (!file || isDue(file.file.signed.expires, renewBeforeDays) || file.status !== "valid") changes.push({ type: "witness", role: inputs.role });
+  }
+  if (!repo.state) await repo.fetch();
+  const { state } = await repo.publish(changes, { keys });
+  return delegationOutputs(inputs, state);
+}
+
+export async function createDelegation(config: ProviderConfig, inputs: DelegationInputs) {
+  const outs = await applyDelegation(config, inputs, inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS);
+  return { id: `${inputs.gun}#${inputs.role}`, outs };
+}
+
+export function updateDelegation(config: ProviderConfig, _olds: DelegationOutputs, news: DelegationInputs) {
+  return applyDelegation(config, news, news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS);
+}
+
+export async function readDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<DelegationOutputs | undefined> {
+  const repo = repoOf(config, olds);
+  if (!(await repo.exists())) return undefined;
+  const state = await repo.fetch();
+  if (!delegationEntry(state, olds.role)) return undefined;
+  return delegationOutputs(olds, state);
+}
+
+export async function deleteDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<void> {
+  const repo = repoOf(config, olds);
+  if (!(await repo.exists())) return;
+  await repo.publish([{ type: "removeDelegation", name: olds.role }], { keys: [parsePrivateKey(olds.parentKey, "parentKey")] });
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Signer (docker trust signer add / remove)
+
+export type SignerInputs = RepoRef & {
+  /** Signer name as docker takes it (`^[a-z0-9][a-z0-9_-]*$`, not "releases"). */
+  name: string;
+  /** The signer's public keys (docker `.pub` files, PUBLIC KEY PEM, or certificates). */
+  keys: string[];
+  /** The repository's targets private key: signs targets.json, which holds both delegations. */
+  targetsKey: string;
+};
+
+export type SignerOutputs = SignerInputs & {
+  role: string;
+  keyIds: string[];
+  /** Canonical key IDs, as `docker trust inspect` lists them. */
+  canonicalKeyIds: string[];
+  /** The signer's keys as the server holds them: in `targets/<name>` and in `targets/releases`. */
+  serverKeyIds: string[];
+  releasesKeyIds: string[];
+};
+
+export function checkSigner(n: SignerInputs): CheckFailure[] {
+  const f: CheckFailure[] = [];
+  checkRepoRef(n, f);
+  if (!isUnknown(n.name) && (typeof n.name !== "string" || !isSignerName(n.name))) {
+    f.push({ property: "name", reason: `${JSON.stringify(n.name)} is not a valid signer name: lowercase letters, digits, "_" and "-", starting with a letter or digit, and not "releases"` });
+  }
+  checkPublicKeys(n.keys, "keys", f);
+  checkPrivateKeys(n.targetsKey, "targetsKey", f);
+  return f;
+}
+
+function signerKeys(n: SignerInputs) {
+  const keys = n.keys.map((k, i) => keyToJson(parsePublicKey(k, `keys[${i}]`)));
+  return { keys, keyIds: keys.map((k) => keyJsonId(k)), canonical: keys.map((k) => canonicalKeyId(keyFromJson(k))) };
+}
+
+function signerOutputs(inputs: SignerInputs, state: RepoState): SignerOutputs {
+  const role = `targets/${inputs.name}`;
+  const mine = signerKeys(inputs);
+  const releases = delegationEntry(state, RELEASES_ROLE);
+  return plain({
+    ...inputs,
+    role,
+    keyIds: mine.keyIds,
+    canonicalKeyIds: mine.canonical,
+    serverKeyIds: delegationEntry(state, role)?.keyids ?? [],
+    releasesKeyIds: (releases?.keyids ?? []).filter((id) => mine.keyIds.includes(id)),
+  });
+}
+
+export function diffSigner(olds: SignerOutputs, news: SignerInputs): DiffResult {
+  if (news.gun !== olds.gun || news.name !== olds.name) {
+    return { changes: true, replaces: [news.gun !== olds.gun ? "gun" : "name"], deleteBeforeReplace: true };
+  }
+  if (isUnknown(news)) return { changes: true };
+  const want = signerKeys(news).keyIds;
+  return { changes: !sameSet(want, olds.serverKeyIds) || !sameSet(want, olds.releasesKeyIds) };
+}
+
+async function applySigner(config: ProviderConfig, inputs: SignerInputs, previousKeyIds: readonly string[]): Promise<SignerOutputs> {
+  const repo = repoOf(config, inputs);
+  const mine = signerKeys(inputs);
+  const stale = previousKeyIds.filter((id) => !mine.keyIds.includes(id));
+  const changes: Change[] = [
+    { type: "setDelegation", name: `targets/${inputs.name}`, keys: mine.keys, threshold: 1, paths: [""] },
+    ...(stale.length ? [{ type: "removeDelegationKeys" as const, name: RELEASES_ROLE, keyIds: stale }] : []),
+    { type: "addDelegationKeys", name: RELEASES_ROLE, keys: mine.keys, paths: [""] },
+  ];
+  if (!repo.state) await repo.fetch();
+  const { state } = await repo.publish(changes, { keys: [parsePrivateKey(inputs.targetsKey, "targetsKey")] });
+  return signerOutputs(inputs, state);
+}
+
+export async function createSigner(config: ProviderConfig, inputs: SignerInputs) {
+  return { id: `${inputs.gun}#signer/${inputs.name}`, outs: await applySigner(config, inputs, []) };
+}
+
+export function updateSigner(config: ProviderConfig, olds: SignerOutputs, news: SignerInputs) {
+  return applySigner(config, news, olds.keyIds ?? []);
+}
+
+export async function readSigner(config: ProviderConfig, olds: SignerOutputs): Promise<SignerOutputs | undefined> {
+  const repo = repoOf(config, olds);
+  if (!(await repo.exists())) return undefined;
+  const state = await repo.fetch();
+  if (!delegationEntry(state, `targets/${olds.name}`)) return undefined;
+  return signerOutputs(olds, state);
+}
+
+/**
+ * Remove the signer: its role, and its keys from `targets/releases` unless another signer still uses them (what
+ * docker's `signer remove` means to do; docker 28 silently does nothing unless it is the last signer).
+ */
+export async function deleteSigner(config: ProviderConfig, olds: SignerOutputs): Promise<void> {
+  const repo = repoOf(config, olds);
+  if (!(await repo.exists())) return;
+  const state = await repo.fetch();
+  const role = `targets/${olds.name}`;
+  const targets = state.roles.get("targets")!.file.signed;
+  const otherKeys = new Set(
+    targets.delegations.roles.filter((r) => r.name !== role && r.name !== RELEASES_ROLE).flatMap((r) => r.keyids),
+  );
+  const drop = (olds.keyIds ?? []).filter((id) => !otherKeys.has(id));
+  const changes: Change[] = [{ type: "removeDelegation", name: role }];
+  if (drop.length) changes.push({ type: "removeDelegationKeys", name: RELEASES_ROLE, keyIds: drop });
+  await repo.publish(changes, { keys: [parsePrivateKey(olds.targetsKey, "targetsKey")] });
+}
+
+export { NotaryError };

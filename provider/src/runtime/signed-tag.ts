@@ -1,0 +1,193 @@
+/**
+ * SignedTag: a tag signed to a manifest digest and size in a targets role. Idempotent: when the role already holds
+ * that digest and size nothing is published. The digest and size come from the registry (any manifest type,
+ * including multi-arch indexes) or are given directly.
+ */
+import { NotaryError, RELEASES_ROLE, resolveImage, parseImageReference, lookupTarget, isDelegationName } from "../../../sdk/src/index.ts";
+import type { Change, RepoState, FileMeta } from "../../../sdk/src/index.ts";
+import { DEFAULT_RENEW_BEFORE_DAYS, inputError, isDue, isUnknown, parsePrivateKey, plain, type ProviderConfig } from "./common.ts";
+import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
+import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
+
+export type RegistryInput = { username?: string; password?: string; insecure?: boolean; caPem?: string };
+
+export type SignedTagInputs = RepoRef & {
+  tag: string;
+  /** Image reference resolved in the registry (`repo:tag`, `repo@sha256:…`, `repo:tag@sha256:…`). */
+  image?: string;
+  /** `sha256:<hex>` of the manifest; with `size`, instead of `image`. */
+  digest?: string;
+  size?: number;
+  /** Role to sign in: default `targets/releases` when it exists, else `targets`. */
+  role?: string;
+  /** Private key PEMs of the role (several for a threshold above 1). */
+  signingKeys: string[];
+  registry?: RegistryInput;
+  renewBeforeDays?: number;
+};
+
+export type SignedTagOutputs = SignedTagInputs & {
+  signedRole: string;
+  /** What we signed (resolved from `image` when given). */
+  signedDigest: string;
+  signedSize: number;
+  mediaType: string;
+  /** What the role holds on the server for the tag (refreshed by `read`; empty when missing). */
+  serverDigest: string;
+  serverSize: number;
+  roleVersion: number;
+  roleExpires: string;
+};
+
+const TAG_RE = /^[\w][\w.-]{0,127}$/;
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+export function checkSignedTag(n: SignedTagInputs): CheckFailure[] {
+  const f: CheckFailure[] = [];
+  checkRepoRef(n, f);
+  if (!isUnknown(n.tag) && (typeof n.tag !== "string" || !TAG_RE.test(n.tag))) {
+    f.push({ property: "tag", reason: `${JSON.stringify(n.tag)} is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with "." or "-"` });
+  }
+  if (n.role !== undefined) checkRoleName(n.role, "role", f, true);
+  if (n.image === undefined && n.digest === undefined) f.push({ property: "image", reason: "give image (a registry reference) or digest and size" });
+  if (n.image !== undefined && !isUnknown(n.image)) {
+    try {
+      parseImageReference(n.image);
+    } catch (e) {
+      f.push({ property: "image", reason: (e as Error).message });
+    }
+  }
+  if (n.digest !== undefined && !isUnknown(n.digest)) {
+    if (typeof n.digest !== "string" || !DIGEST_RE.test(n.digest)) f.push({ property: "digest", reason: 'must be "sha256:" followed by 64 lowercase hex digits' });
+    if (n.size === undefined) f.push({ property: "size", reason: "is required with digest: the manifest size in bytes" });
+  }
+  if (n.size !== undefined && !isUnknown(n.size) && !(typeof n.size === "number" && Number.isSafeInteger(n.size) && n.size > 0)) {
+    f.push({ property: "size", reason: "must be a positive whole number of bytes" });
+  }
+  checkPrivateKeys(n.signingKeys, "signingKeys", f);
+  return f;
+}
+
+/** The digest an image reference pins without asking the registry (`…@sha256:…`). */
+function pinnedDigest(image: string | undefined): string | undefined {
+  if (!image || isUnknown(image)) return undefined;
+  try {
+    return parseImageReference(image).digest;
+  } catch {
+    return undefined;
+  }
+}
+
+export function diffSignedTag(olds: SignedTagOutputs, news: SignedTagInputs, config: ProviderConfig, now = new Date()): DiffResult {
+  for (const f of ["gun", "tag"] as const) if (news[f] !== olds[f]) return { changes: true, replaces: [f], deleteBeforeReplace: true };
+  if ((news.role ?? "") !== (olds.role ?? "")) return { changes: true, replaces: ["role"], deleteBeforeReplace: true };
+  if (isUnknown(news)) return { changes: true };
+  // Desired digest: given, pinned by the reference, or (same image input) what we resolved last time.
+  const want =
+    news.digest ?? pinnedDigest(news.image) ?? (news.image === olds.image ? olds.signedDigest : undefined);
+  const wantSize = news.size ?? (want === olds.signedDigest ? olds.signedSize : undefined);
+  if (want === undefined || wantSize === undefined) return { changes: true };
+  const drift = olds.serverDigest !== want || olds.serverSize !== wantSize;
+  const renew = isDue(olds.roleExpires, news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS, now);
+  return { changes: drift || want !== olds.signedDigest || renew };
+}
+
+function metaFor(digest: string, size: number): FileMeta {
+  return { length: size, hashes: { sha256: Buffer.from(digest.slice("sha256:".length), "hex").toString("base64") } };
+}
+
+function digestOfMeta(meta: FileMeta | undefined): string {
+  const h = meta?.hashes["sha256"];
+  return h ? "sha256:" + Buffer.from(h, "base64").toString("hex") : "";
+}
+
+/** docker's choice: `targets/releases` when the repository has it, else `targets` when there are no delegations. */
+export function defaultRole(state: RepoState): string {
+  const top = state.roles.get("targets")!.file.signed;
+  if (top.delegations.roles.some((r) => r.name === RELEASES_ROLE)) return RELEASES_ROLE;
+  if (top.delegations.roles.length === 0) return "targets";
+  throw new NotaryError(
+    "ROLE_NOT_FOUND",
+    `${state.gun} has delegations but no ${RELEASES_ROLE}: set role to the delegation to sign in (one of ${top.delegations.roles.map((r) => r.name).join(", ")})`,
+    { details: { gun: state.gun } },
+  );
+}
+
+async function resolveDigest(inputs: SignedTagInputs): Promise<{ digest: string; size: number; mediaType: string }> {
+  if (inputs.digest && inputs.size) return { digest: inputs.digest, size: inputs.size, mediaType: "" };
+  if (!inputs.image) throw inputError("image", "give image or digest and size");
+  const r = inputs.registry ?? {};
+  const img = await resolveImage(inputs.image, {
+    ...(r.username && r.password ? { credentials: { kind: "basic", username: r.username, password: r.password, source: "registry input" } } : {}),
+    ...(r.insecure !== undefined ? { insecure: r.insecure } : {}),
+    ...(r.caPem ? { httpOptions: { ca: r.caPem } } : {}),
+  });
+  if (inputs.digest && inputs.digest !== img.digest) {
+    throw new NotaryError("REGISTRY_DIGEST_MISMATCH", `image ${inputs.image} resolves to ${img.digest}, not the digest ${inputs.digest} given`, {
+      details: { field: "digest" },
+    });
+  }
+  return { digest: img.digest, size: inputs.size ?? img.size, mediaType: img.mediaType };
+}
+
+function outputsOf(inputs: SignedTagInputs, state: RepoState, role: string, signed: { digest: string; size: number; mediaType: string }): SignedTagOutputs {
+  const file = state.roles.get(role);
+  const held = file?.file.signed.targets[inputs.tag];
+  return plain({
+    ...inputs,
+    signedRole: role,
+    signedDigest: signed.digest,
+    signedSize: signed.size,
+    mediaType: signed.mediaType,
+    serverDigest: digestOfMeta(held),
+    serverSize: held?.length ?? 0,
+    roleVersion: file?.file.signed.version ?? 0,
+    roleExpires: file?.file.signed.expires ?? "",
+  });
+}
+
+async function apply(config: ProviderConfig, inputs: SignedTagInputs, previous?: SignedTagOutputs): Promise<SignedTagOutputs> {
+  const repo = repoOf(config, inputs);
+  const state0 = repo.state ?? (await repo.fetch());
+  const role = inputs.role ?? previous?.signedRole ?? defaultRole(state0);
+  const resolved =
+    previous && inputs.image === previous.image && !inputs.digest && !pinnedDigest(inputs.image)
+      ? { digest: previous.signedDigest, size: previous.signedSize, mediaType: previous.mediaType }
+      : await resolveDigest(inputs);
+  const changes: Change[] = [{ type: "setTarget", role, name: inputs.tag, meta: metaFor(resolved.digest, resolved.size) }];
+  const file = state0.roles.get(role);
+  if (file && isDue(file.file.signed.expires, inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS)) {
+    changes.push({ type: "witness", role });
+  }
+  const keys = inputs.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
+  const { state } = await repo.publish(changes, { keys });
+  return outputsOf(inputs, state, role, resolved);
+}
+
+export async function createSignedTag(config: ProviderConfig, inputs: SignedTagInputs) {
+  const outs = await apply(config, inputs);
+  return { id: `${inputs.gun}:${inputs.tag}@${outs.signedRole}`, outs };
+}
+
+export function updateSignedTag(config: ProviderConfig, olds: SignedTagOutputs, news: SignedTagInputs) {
+  return apply(config, news, olds);
+}
+
+export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<SignedTagOutputs | undefined> {
+  const repo = repoOf(config, olds);
+  if (!(await repo.exists())) return undefined;
+  const state = await repo.fetch();
+  const hit = lookupTarget(state, olds.tag, [olds.signedRole]);
+  if (!hit) return undefined;
+  return outputsOf(olds, state, olds.signedRole, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });
+}
+
+/** Revoke: remove the tag from the role (as `docker trust revoke` does for the roles it can sign). */
+export async function deleteSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<void> {
+  const repo = repoOf(config, olds);
+  if (!(await repo.exists())) return;
+  const keys = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
+  await repo.publish([{ type: "removeTarget", role: olds.signedRole, name: olds.tag }], { keys });
+}
+
+export { isDelegationName };
