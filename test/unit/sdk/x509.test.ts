@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { X509Certificate, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import type { KeyPairKeyObjectResult } from "node:crypto";
 import {
   KEY_USAGE,
   OID,
@@ -125,7 +126,7 @@ test("createRootCertificate: fresh P-256 key, Go field encodings", () => {
   const c = parseCertificate(pem);
   assert.equal(c.notBefore.toISOString(), "2026-11-22T02:02:45.000Z");
   assert.equal(c.notAfter.toISOString(), "2036-11-19T02:02:45.000Z"); // default: +3650 days
-  assert.equal(hex(c.publicKeySpkiDer), hex(createPublicKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" }).export({ type: "spki", format: "der" })));
+  assert.equal(hex(c.publicKeySpkiDer), hex(createPublicKey(createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" })).export({ type: "spki", format: "der" })));
   assert.equal(verifyCertificateSignature(c), true);
   const x = new X509Certificate(pem);
   assert.equal(x.verify(x.publicKey), true);
@@ -191,7 +192,7 @@ test("createRootCertificate: validity uses GeneralizedTime from 2050 on", () => 
 
 test("createRootCertificate: other key types and invalid input", () => {
   const notBefore = new Date("2026-01-01T00:00:00Z");
-  const der = (k: { privateKey: { export(o: object): Buffer } }): Uint8Array => new Uint8Array(k.privateKey.export({ type: "pkcs8", format: "der" }));
+  const der = (k: KeyPairKeyObjectResult): Uint8Array => new Uint8Array(k.privateKey.export({ type: "pkcs8", format: "der" }));
   const p384 = parseCertificate(createRootCertificateDer({ gun: "g", privateKeyPkcs8: der(generateKeyPairSync("ec", { namedCurve: "P-384" })), notBefore }));
   assert.equal(p384.signatureAlgorithm, "ECDSA-SHA384");
   assert.equal(p384.ecCurve, "P-384");

@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createHttpClient } from "../../../sdk/src/remote/http.ts";
-import { isNotaryError } from "../../../sdk/src/errors.ts";
+import { createHttpClient } from "../../sdk/src/remote/http.ts";
+import { isNotaryError } from "../../sdk/src/errors.ts";
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void;
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { createHttpClient } from "../../../sdk/src/remote/http.ts";
+import { createHttpClient } from "../../sdk/src/remote/http.ts";
 import {
   authedRequest,
   createAuthenticator,
@@ -13,9 +13,9 @@ import {
   parseWwwAuthenticate,
   repositoryScope,
   resolveCredentials,
-} from "../../../sdk/src/remote/auth.ts";
-import type { Credentials } from "../../../sdk/src/remote/auth.ts";
-import { isNotaryError } from "../../../sdk/src/errors.ts";
+} from "../../sdk/src/remote/auth.ts";
+import type { Credentials } from "../../sdk/src/remote/auth.ts";
+import { isNotaryError } from "../../sdk/src/errors.ts";
 
 const PASSWORD = "s3cret-pa55";
 

@@ -1,0 +1,44 @@
+// Sign multi-arch images (OCI indexes / Docker manifest lists), which `docker trust sign` cannot.
+//
+// `images` maps tags to image references in the registry (built and pushed by buildx in CI, for example); each is
+// resolved to its manifest digest and size, hashed and checked, then signed. An image built by @pulumi/docker can be
+// passed straight in through its `repoDigest`.
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as notary from "pulumi-notary";
+
+const config = new pulumi.Config();
+const gun = config.require("gun");
+const images = config.requireObject<Record<string, string>>("images"); // { "v1": "registry.example.com/team/app:v1" }
+
+const root = new notary.Key("root");
+const targets = new notary.Key("targets");
+const release = new notary.Key("release");
+
+const repo = new notary.Repository("app", { gun, rootKey: root.privateKeyPem, targetsKey: targets.privateKeyPem });
+const signer = new notary.Signer("release", {
+  repository: repo,
+  name: "release",
+  keys: [release.publicKeyPem],
+  targetsKey: targets.privateKeyPem,
+});
+
+const signed = Object.entries(images).map(
+  ([tag, image]) =>
+    new notary.SignedTag(`tag-${tag}`, { repository: repo, tag, image, signingKeys: [release.privateKeyPem] }, { dependsOn: [signer] }),
+);
+
+// An image built and pushed by @pulumi/docker, signed by its repoDigest.
+const built = new docker.Image("app", {
+  imageName: `${gun}:built`,
+  build: { context: config.get("context") ?? "./app", platform: "linux/amd64" },
+});
+const builtTag = new notary.SignedTag(
+  "tag-built",
+  { repository: repo, tag: "built", image: built.repoDigest, signingKeys: [release.privateKeyPem] },
+  { dependsOn: [signer] },
+);
+
+export const digests = pulumi.all(signed.map((s) => s.signedDigest));
+export const mediaTypes = pulumi.all(signed.map((s) => s.mediaType));
+export const builtDigest = builtTag.signedDigest;
