@@ -143,6 +143,7 @@ export class Repository {
   /** Files we hold by `<role>.<sha256hex>`, reused instead of downloaded. One entry per role. */
   readonly #known = new Map<string, { key: string; bytes: Uint8Array }>();
   #queue: Pending[] = [];
+  #inflight: Promise<RepoState> | undefined;
   #working = false;
   /** Counters for tests and benchmarks. */
   readonly counters = { fetches: 0, publishes: 0, conflicts: 0 };
@@ -189,7 +190,23 @@ export class Repository {
    * @example
    * const state = await client.repository("example.com/app", { anchor: { rootKeyIds: [rootId] } }).fetch();
    */
-  async fetch(): Promise<RepoState> {
+  fetch(): Promise<RepoState> {
+    // Concurrent callers share one fetch (one verified read per wave of callers).
+    this.#inflight ??= this.#fetch().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  /**
+   * The verified state this handle already holds (kept current by its own publishes), or one fetch shared by every
+   * concurrent caller. A process that runs for one deployment fetches each repository once.
+   */
+  current(): Promise<RepoState> {
+    return this.#state ? Promise.resolve(this.#state) : this.fetch();
+  }
+
+  async #fetch(): Promise<RepoState> {
     this.counters.fetches++;
     const state = await updateRepository({
       gun: this.gun,

@@ -185,6 +185,8 @@ export interface HostOptions {
   configure?: boolean;
   /** Mirror host output lines to this process' stderr (debugging). */
   echo?: boolean;
+  /** Preload a tiny parent-death watchdog into the host (default true). */
+  orphanGuard?: boolean;
 }
 
 export interface CheckFailure {
@@ -290,19 +292,35 @@ export interface DynamicHost {
 
 const liveHosts = new Set<number>();
 let exitHookInstalled = false;
+function killLiveHosts(): void {
+  for (const pid of liveHosts) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+}
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const pid of liveHosts) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
-  });
+  process.on("exit", killLiveHosts);
+  // Signals skip 'exit': kill the hosts, then let the signal take its normal course if nobody else handles it.
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      killLiveHosts();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
+  }
 }
+
+/**
+ * Preloaded into the host with `--import` (unless `orphanGuard: false`): the host never exits by itself, so if
+ * this process dies without running its exit hooks (SIGKILL, crash) the host would live on, re-parented to init.
+ * The guard only watches the parent pid; it does not touch the host's behaviour.
+ */
+const ORPHAN_GUARD =
+  "data:text/javascript," + encodeURIComponent("const p=process.ppid;setInterval(()=>{if(process.ppid!==p)process.exit(129)},500).unref();");
 
 /** pids of hosts started by this process and not yet stopped. */
 export function liveHostPids(): number[] {
@@ -381,7 +399,8 @@ export async function startProviderHost(opts: HostOptions): Promise<DynamicHost>
   }
 
   const t0 = performance.now();
-  const child: ChildProcess = spawn(opts.nodePath ?? process.execPath, [hostScript, opts.engineAddress ?? "127.0.0.1:1"], {
+  const guard = opts.orphanGuard === false ? [] : ["--import", ORPHAN_GUARD];
+  const child: ChildProcess = spawn(opts.nodePath ?? process.execPath, [...guard, hostScript, opts.engineAddress ?? "127.0.0.1:1"], {
     cwd,
     env: env as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],

@@ -13,7 +13,15 @@
 //   * "inline" (the only mode for a function; optional for a path): runs in this process inside
 //     `withLocalStorage` (fresh SDK store per run); a path is imported with `?run=N` so the program module itself is
 //     re-evaluated, but modules it imports are NOT (ESM cache). Faster (~no startup), but unhandled rejections
-//     from a failing program are also seen by node:test.
+//     from a failing program are also seen by node:test (they are detached for the duration of a run).
+//
+// Usage (see test/integration/harness.test.ts):
+//   const host = await startProviderHost({ cwd: ROOT, project: "proj", config: { "notary:serverUrl": url, "notary:pw": { secret: "…" } } });
+//   const stack = new Stack("proj", "dev");
+//   const pre = await runProgram("examples/basic/index.ts", { host, stack, preview: true, onOtherResource });
+//   const up = await runProgram("examples/basic/index.ts", { host, stack, onOtherResource });   // ≈ pulumi up
+//   up.get("repo").op === "create"; up.outputs.someExport; stack.get(urn)?.outputs
+//   await destroyStack(stack, { host });  …  await host.stop();
 import { fork, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -65,6 +73,7 @@ export interface RegisteredResource {
   options: ResourceOptionsModel;
 }
 
+/** Arguments of the handler for non-dynamic custom resources. */
 export interface OtherResourceArgs {
   type: string;
   name: string;
@@ -172,7 +181,6 @@ export function registrationInfo(req: Any): RegistrationInfo {
 // ---------------------------------------------------------------------------------------------------------
 
 function defaultOtherResource(a: OtherResourceArgs): { id?: string; state?: PropertyMap } {
-  if (!a.custom) return { state: a.inputs };
   if (a.old) return { id: a.old.id, state: a.inputs };
   return { id: a.preview ? undefined : `${a.name}-id`, state: a.inputs };
 }
@@ -216,7 +224,8 @@ export function forwardingMocks(host: DynamicHost, stack: Stack, opts: Forwardin
       // Components, the root stack and non-dynamic custom resources.
       const old = stack.get(urn);
       const handler = opts.onOtherResource ?? defaultOtherResource;
-      const res = custom || args.type !== ROOT_STACK_TYPE ? await handler({ type: args.type, name: args.name, urn, inputs, custom, preview, old, provider: args.provider, id: args.id }) : { state: inputs };
+      // Components (and the root stack) have no provider: the mock convention is state = inputs.
+      const res = custom ? await handler({ type: args.type, name: args.name, urn, inputs, custom, preview, old, provider: args.provider, id: args.id }) : { state: inputs };
       const state = clone(res.state ?? inputs);
       const id = res.id ?? "";
       let op: RegisteredResource["op"] = "register";
@@ -550,8 +559,10 @@ async function runInChild(
       }
     });
   }
-  const env: Record<string, string | undefined> = { ...process.env, ...(o.env ?? {}), PULUMI_HARNESS_CHILD: "1" };
-  delete env.NODE_TEST_CONTEXT;
+  const env: Record<string, string | undefined> = { ...process.env };
+  // No leftovers from a surrounding Pulumi run / test runner (the SDK reads PULUMI_NODEJS_* and PULUMI_CONFIG at load).
+  for (const k of Object.keys(env)) if (k.startsWith("PULUMI_NODEJS_") || k.startsWith("PULUMI_CONFIG") || k === "NODE_TEST_CONTEXT") delete env[k];
+  Object.assign(env, o.env ?? {}, { PULUMI_HARNESS_CHILD: "1" });
   const child: ChildProcess = fork(THIS_FILE, [], { cwd: o.cwd, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe", "ipc"], execPath: process.execPath, execArgv: [] });
   const pid = child.pid!;
   liveChildren.add(pid);
@@ -633,6 +644,8 @@ async function runInChild(
 
 /** Child side: run one program under mocks that forward every registration to the parent over IPC. */
 async function childMain(): Promise<void> {
+  // The parent (test process) went away: nothing can answer our registrations any more.
+  process.on("disconnect", () => process.exit(1));
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let seq = 0;
   const ask = (msg: { type: "newResource"; args: WireResourceArgs; info: RegistrationInfo } | { type: "call"; args: { token: string; inputs: PropertyMap; provider?: string } }) =>

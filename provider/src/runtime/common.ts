@@ -132,9 +132,20 @@ export function repositoryFor(config: ProviderConfig, server: ServerInput | unde
   return repo;
 }
 
-/** The verified state of a repository, fetched at most once per run unless `fresh` is asked for. */
-export async function stateOf(repo: SdkRepository, fresh = false): Promise<RepoState> {
-  return !fresh && repo.state ? repo.state : repo.fetch();
+/**
+ * The verified state of a repository: fetched once per provider host process (one `pulumi` command), shared by all
+ * resources, and kept current by our own publishes. `undefined` when the server has no trust data for the GUN.
+ */
+export async function stateOf(repo: SdkRepository): Promise<RepoState | undefined> {
+  try {
+    return await repo.current();
+  } catch (e) {
+    if (e instanceof Error && (e as { code?: string }).code === "METADATA_NOT_FOUND" && !repo.state) {
+      const details = (e as { details?: { role?: string } }).details;
+      if (details?.role === "root") return undefined;
+    }
+    throw e;
+  }
 }
 
 /** Parse a private key PEM: PKCS#8 (plain or encrypted notary/docker files), SEC1 `EC PRIVATE KEY`, notary Ed25519. */

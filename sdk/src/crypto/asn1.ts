@@ -315,10 +315,11 @@ export function readTime(el: Asn1Element | undefined, what = "time"): Date {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
     fail(`${what}: out-of-range field`);
   }
-  let ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(ms);
-  if (check.getUTCDate() !== day) fail(`${what}: invalid day of month`);
-  if (year < 100) ms = new Date(ms).setUTCFullYear(year);
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // setUTCFullYear keeps years 0..99 as written (Date.UTC would add 1900)
+  date.setUTCHours(hour, minute, second, 0);
+  if (date.getUTCDate() !== day) fail(`${what}: invalid day of month`);
+  let ms = date.getTime();
   const zone = m[7]!;
   if (zone !== "Z") {
     const sign = zone[0] === "-" ? -1 : 1;

@@ -290,7 +290,10 @@ function encodeKeyUsage(ku: number): Uint8Array {
 /** Builds the DER of a notary-style self-signed root certificate. See `createRootCertificate`. */
 export function createRootCertificateDer(opts: CreateRootCertificateOptions): Uint8Array {
   const { gun } = opts;
-  if (typeof gun !== "string" || gun.length === 0) throw new NotaryError("INPUT_INVALID", "the GUN must be a non-empty string");
+  // Go's asn1 marshaller refuses invalid UTF-8; in JS that is a lone surrogate.
+  if (typeof gun !== "string" || gun.length === 0 || /\p{Surrogate}/u.test(gun)) {
+    throw new NotaryError("INPUT_INVALID", "the GUN must be a non-empty, well-formed string");
+  }
   const key = loadPkcs8(opts.privateKeyPkcs8);
   const params = signingParamsFor(key);
   const notBefore = opts.notBefore;
