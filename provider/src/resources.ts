@@ -250,7 +250,10 @@ export type SignedTagArgs = RepositoryRef & {
   /** `sha256:<hex>` of the manifest, with `size`, instead of `image`. */
   digest?: pulumi.Input<string>;
   size?: pulumi.Input<number>;
-  /** Role to sign in: default `targets/releases` when it exists, else `targets`. */
+  /**
+   * Role to sign in. Default, as `docker trust sign`: every delegation of `targets` the signing keys can sign
+   * (`targets/releases` and the signer's role), or `targets` when the repository has no delegations.
+   */
   role?: pulumi.Input<string>;
   /** The role's private key PEMs (several for a threshold above 1). */
   signingKeys: pulumi.Input<pulumi.Input<string>[]>;
@@ -265,7 +268,10 @@ export type SignedTagArgs = RepositoryRef & {
  * new notary.SignedTag("v1", { repository: repo, tag: "v1", image: image.repoDigest, signingKeys: [alice.privateKeyPem] });
  */
 export class SignedTag extends pulumi.dynamic.Resource {
+  /** The primary role signed (`targets/releases` when it is one of them). */
   declare readonly signedRole: pulumi.Output<string>;
+  /** Every role signed: by default, as `docker trust sign`, each delegation of `targets` the keys can sign. */
+  declare readonly signedRoles: pulumi.Output<string[]>;
   declare readonly signedDigest: pulumi.Output<string>;
   declare readonly signedSize: pulumi.Output<number>;
   declare readonly mediaType: pulumi.Output<string>;
@@ -281,6 +287,7 @@ export class SignedTag extends pulumi.dynamic.Resource {
         ...rest,
         ...repoInputs(args),
         signedRole: OUTPUT,
+        signedRoles: OUTPUT,
         signedDigest: OUTPUT,
         signedSize: OUTPUT,
         mediaType: OUTPUT,

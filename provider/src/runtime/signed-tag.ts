@@ -3,7 +3,17 @@
  * that digest and size nothing is published. The digest and size come from the registry (any manifest type,
  * including multi-arch indexes) or are given directly.
  */
-import { NotaryError, RELEASES_ROLE, resolveImage, parseImageReference, lookupTarget, isDelegationName } from "../../../sdk/src/index.ts";
+import {
+  NotaryError,
+  RELEASES_ROLE,
+  resolveImage,
+  parseImageReference,
+  lookupTarget,
+  isDelegationName,
+  pathAllowed,
+  canonicalKeyId,
+  keyFromJson,
+} from "../../../sdk/src/index.ts";
 import type { Change, RepoState, FileMeta } from "../../../sdk/src/index.ts";
 import { DEFAULT_RENEW_BEFORE_DAYS, inputError, isDue, isUnknown, parsePrivateKey, plain, type ProviderConfig } from "./common.ts";
 import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
@@ -27,7 +37,10 @@ export type SignedTagInputs = RepoRef & {
 };
 
 export type SignedTagOutputs = SignedTagInputs & {
+  /** The primary role (`targets/releases` when signed there): what docker's trusted pull reads. */
   signedRole: string;
+  /** Every role the tag was signed in. */
+  signedRoles: string[];
   /** What we signed (resolved from `image` when given). */
   signedDigest: string;
   signedSize: number;
@@ -101,16 +114,31 @@ function digestOfMeta(meta: FileMeta | undefined): string {
   return h ? "sha256:" + Buffer.from(h, "base64").toString("hex") : "";
 }
 
-/** docker's choice: `targets/releases` when the repository has it, else `targets` when there are no delegations. */
-export function defaultRole(state: RepoState): string {
+/**
+ * docker's choice (`GetSignableRoles`): every direct delegation of `targets` whose paths allow the tag and whose keys
+ * the signing keys satisfy (so `targets/releases` and the signer's own role, and `docker trust inspect` names the
+ * signer); `targets` when the repository has no delegations. Releases first.
+ */
+export function defaultRoles(state: RepoState, tag: string, keyIds: ReadonlySet<string>): string[] {
   const top = state.roles.get("targets")!.file.signed;
-  if (top.delegations.roles.some((r) => r.name === RELEASES_ROLE)) return RELEASES_ROLE;
-  if (top.delegations.roles.length === 0) return "targets";
-  throw new NotaryError(
-    "ROLE_NOT_FOUND",
-    `${state.gun} has delegations but no ${RELEASES_ROLE}: set role to the delegation to sign in (one of ${top.delegations.roles.map((r) => r.name).join(", ")})`,
-    { details: { gun: state.gun } },
-  );
+  if (top.delegations.roles.length === 0) return ["targets"];
+  const signable = top.delegations.roles.filter((r) => {
+    const have = r.keyids.filter((id) => {
+      const k = top.delegations.keys[id];
+      return k !== undefined && (keyIds.has(id) || keyIds.has(canonicalKeyId(keyFromJson(k))));
+    }).length;
+    return have >= r.threshold && pathAllowed(r.paths ?? [], tag);
+  });
+  if (signable.length === 0) {
+    const roles = top.delegations.roles.map((r) => `${r.name} [${r.keyids.join(", ")}]`).join("; ");
+    throw new NotaryError(
+      "SIGNING_KEY_MISSING",
+      `no valid signing keys for delegation roles of ${state.gun}: the signingKeys [${[...keyIds].join(", ")}] match none of ${roles}; ` +
+        `pass a key of targets/releases or of a signer, or set role`,
+      { details: { gun: state.gun } },
+    );
+  }
+  return signable.map((r) => r.name).sort((a, b) => (a === RELEASES_ROLE ? -1 : b === RELEASES_ROLE ? 1 : 0));
 }
 
 async function resolveDigest(inputs: SignedTagInputs): Promise<{ digest: string; size: number; mediaType: string }> {
@@ -130,12 +158,17 @@ async function resolveDigest(inputs: SignedTagInputs): Promise<{ digest: string;
   return { digest: img.digest, size: inputs.size ?? img.size, mediaType: img.mediaType };
 }
 
-function outputsOf(inputs: SignedTagInputs, state: RepoState, role: string, signed: { digest: string; size: number; mediaType: string }): SignedTagOutputs {
+function outputsOf(inputs: SignedTagInputs, state: RepoState, roles: string[], signed: { digest: string; size: number; mediaType: string }): SignedTagOutputs {
+  const role = roles[0]!;
   const file = state.roles.get(role);
-  const held = file?.file.signed.targets[inputs.tag];
+  // What the server holds: the primary role's entry, unless another of our roles lost or changed it.
+  const entries = roles.map((r) => state.roles.get(r)?.file.signed.targets[inputs.tag]);
+  const differing = entries.find((e) => !e || digestOfMeta(e) !== digestOfMeta(entries[0]) || e.length !== entries[0]!.length);
+  const held = differing === undefined ? entries[0] : differing;
   return plain({
     ...inputs,
     signedRole: role,
+    signedRoles: roles,
     signedDigest: signed.digest,
     signedSize: signed.size,
     mediaType: signed.mediaType,
@@ -148,20 +181,23 @@ function outputsOf(inputs: SignedTagInputs, state: RepoState, role: string, sign
 
 async function apply(config: ProviderConfig, inputs: SignedTagInputs, previous?: SignedTagOutputs): Promise<SignedTagOutputs> {
   const repo = repoOf(config, inputs);
-  const state0 = repo.state ?? (await repo.fetch());
-  const role = inputs.role ?? previous?.signedRole ?? defaultRole(state0);
+  const state0 = await repo.current();
+  const keys = inputs.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
+  const roles = inputs.role ? [inputs.role] : previous?.signedRoles ?? defaultRoles(state0, inputs.tag, new Set(keys.map((k) => k.id)));
   const resolved =
     previous && inputs.image === previous.image && !inputs.digest && !pinnedDigest(inputs.image)
       ? { digest: previous.signedDigest, size: previous.signedSize, mediaType: previous.mediaType }
       : await resolveDigest(inputs);
-  const changes: Change[] = [{ type: "setTarget", role, name: inputs.tag, meta: metaFor(resolved.digest, resolved.size) }];
-  const file = state0.roles.get(role);
-  if (file && isDue(file.file.signed.expires, inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS)) {
-    changes.push({ type: "witness", role });
+  const changes: Change[] = [];
+  for (const role of roles) {
+    changes.push({ type: "setTarget", role, name: inputs.tag, meta: metaFor(resolved.digest, resolved.size) });
+    const file = state0.roles.get(role);
+    if (file && isDue(file.file.signed.expires, inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS)) {
+      changes.push({ type: "witness", role });
+    }
   }
-  const keys = inputs.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
   const { state } = await repo.publish(changes, { keys });
-  return outputsOf(inputs, state, role, resolved);
+  return outputsOf(inputs, state, roles, resolved);
 }
 
 export async function createSignedTag(config: ProviderConfig, inputs: SignedTagInputs) {
@@ -176,10 +212,10 @@ export function updateSignedTag(config: ProviderConfig, olds: SignedTagOutputs, 
 export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<SignedTagOutputs | undefined> {
   const repo = repoOf(config, olds);
   if (!(await repo.exists())) return undefined;
-  const state = await repo.fetch();
-  const hit = lookupTarget(state, olds.tag, [olds.signedRole]);
-  if (!hit) return undefined;
-  return outputsOf(olds, state, olds.signedRole, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });
+  const state = await repo.current();
+  const roles = olds.signedRoles ?? [olds.signedRole];
+  if (!roles.some((r) => lookupTarget(state, olds.tag, [r]))) return undefined;
+  return outputsOf(olds, state, roles, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });
 }
 
 /** Revoke: remove the tag from the role (as `docker trust revoke` does for the roles it can sign). */
@@ -187,7 +223,8 @@ export async function deleteSignedTag(config: ProviderConfig, olds: SignedTagOut
   const repo = repoOf(config, olds);
   if (!(await repo.exists())) return;
   const keys = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
-  await repo.publish([{ type: "removeTarget", role: olds.signedRole, name: olds.tag }], { keys });
+  const roles = olds.signedRoles ?? [olds.signedRole];
+  await repo.publish(roles.map((role) => ({ type: "removeTarget" as const, role, name: olds.tag })), { keys });
 }
 
 export { isDelegationName };

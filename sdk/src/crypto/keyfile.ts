@@ -278,7 +278,10 @@ export function parsePrivateKeyPkcs8(der: Uint8Array): { keyType: PrivateKeyType
   return { keyType: n.keyType, pkcs8: n.pkcs8, publicKey: n.publicKey, keyId: canonicalKeyId(n.keyType, n.publicKey) };
 }
 
-/** Notary's unencrypted inner PKCS#8 for a key (what `convertTUFKeyToPKCS8` marshals). */
+/**
+ * Notary's unencrypted inner PKCS#8 for a key (what `convertTUFKeyToPKCS8` marshals).
+ * @example encodePem("PRIVATE KEY", toNotaryPkcs8(pkcs8), { role: "root" })
+ */
 export function toNotaryPkcs8(pkcs8: Uint8Array): Uint8Array {
   try {
     return normalize(parsePrivateKeyInfo(decodeDer(pkcs8))).notaryPkcs8;
@@ -311,6 +314,7 @@ const MAX_PBKDF2_ITERATIONS = 10_000_000;
 /**
  * Encrypts an (unencrypted) PKCS#8 DER exactly as notary does: PBES2, PBKDF2 with HMAC-SHA1 and no PRF/keyLength
  * fields, 2048 iterations, AES-256-CBC with PKCS#7 padding. `salt` (8 bytes) and `iv` (16 bytes) default to random.
+ * @example encodePem("ENCRYPTED PRIVATE KEY", encryptPkcs8(toNotaryPkcs8(pkcs8), passphrase), { role: "root" })
  */
 export function encryptPkcs8(der: Uint8Array, passphrase: string, opts: { salt?: Uint8Array; iv?: Uint8Array } = {}): Uint8Array {
   const salt = opts.salt ?? new Uint8Array(randomBytes(8));
@@ -338,6 +342,7 @@ export function encryptPkcs8(der: Uint8Array, passphrase: string, opts: { salt?:
  * Decrypts an EncryptedPrivateKeyInfo and returns the inner PrivateKeyInfo TLV (padding dropped). Unlike notary,
  * which always derives with HMAC-SHA1, an explicit PRF field is honoured. A wrong passphrase gives
  * `KEY_PASSPHRASE_INCORRECT`; an unsupported scheme `KEY_UNSUPPORTED`; a malformed structure `KEY_FILE_INVALID`.
+ * @example const privateKeyInfo = decryptPkcs8(decodePemBlocks(text)[0].bytes, passphrase);
  */
 export function decryptPkcs8(der: Uint8Array, passphrase: string): Uint8Array {
   let params: Pbes2Params;

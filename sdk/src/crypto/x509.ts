@@ -105,6 +105,7 @@ const END_RE = /^-----END (.*)-----$/;
  * All PEM blocks in `text`, in order. Text outside blocks is ignored (as Go does). Header lines are `key: value`
  * lines directly after the BEGIN line; the body is strict standard base64 (spaces, tabs and CR ignored).
  * A malformed block throws `errorCode` (default `ENCODING_INVALID`).
+ * @example const [block] = decodePemBlocks(keyFileText, "KEY_FILE_INVALID"); block.headers.role // "targets"
  */
 export function decodePemBlocks(text: string, errorCode: NotaryErrorCode = "ENCODING_INVALID"): PemBlock[] {
   const lines = text.split("\n").map((l) => l.replace(/[ \t\r]+$/, ""));
@@ -154,6 +155,7 @@ function compareUtf8(a: string, b: string): number {
 /**
  * PEM exactly as Go's `pem.EncodeToMemory`: `Proc-Type` header first, other headers sorted (byte order), a blank
  * line after headers, base64 in 64-character lines each ending with `\n`, and a final `\n`.
+ * @example encodePem("PUBLIC KEY", spkiDer, { role: "alice" })
  */
 export function encodePem(type: string, der: Uint8Array, headers: Record<string, string> = {}): string {
   if (/[\r\n]/.test(type) || type.includes("-----")) throw new NotaryError("INPUT_INVALID", "invalid PEM block type");
@@ -185,6 +187,7 @@ export function certificateToPem(der: Uint8Array): string {
 /**
  * The DER of every CERTIFICATE block, in order (leaf first for notary bundles). Like notary's
  * `LoadCertBundleFromPEM`, any other block type is an error, and so is finding no certificate.
+ * @example const [leaf, ...intermediates] = splitPemCertificates(Buffer.from(key.keyval.public, "base64").toString());
  */
 export function splitPemCertificates(pem: string): Uint8Array[] {
   const blocks = decodePemBlocks(pem, "X509_INVALID");
@@ -335,6 +338,9 @@ export function createRootCertificateDer(opts: CreateRootCertificateOptions): Ui
  * A self-signed root certificate exactly as notary/docker generate it (§3.4): v3, random 128-bit serial,
  * subject = issuer = CN=<gun>, critical KeyUsage digitalSignature+keyEncipherment, ExtKeyUsage codeSigning,
  * critical BasicConstraints CA:FALSE, ECDSA-SHA256 signature for P-256 keys. Returns Go-identical PEM.
+ * @example
+ * const pem = createRootCertificate({ gun: "example.com/app", privateKeyPkcs8, notBefore: now, notAfter: addDays(now, 3650) });
+ * const key = { keytype: "ecdsa-x509", keyval: { private: null, public: toBase64(utf8(pem)) } };
  */
 export function createRootCertificate(opts: CreateRootCertificateOptions): string {
   return certificateToPem(createRootCertificateDer(opts));
@@ -474,6 +480,7 @@ function asX509Error(cause: unknown, what: string): NotaryError {
 /**
  * Parses one certificate (DER bytes, or PEM text whose first block must be a CERTIFICATE) strictly, the way Go's
  * `x509.ParseCertificate` does. Throws `X509_INVALID`.
+ * @example const { commonName, notAfter, publicKeySpkiDer } = parseCertificate(pem);
  */
 export function parseCertificate(input: string | Uint8Array): ParsedCertificate {
   let der: Uint8Array;
@@ -616,6 +623,7 @@ const VERIFY_HASH: Readonly<Record<string, string | null>> = {
  * True when `cert`'s signature verifies with `issuerSpkiDer` (the certificate's own key when omitted, i.e. a
  * self-signed check). Supports ECDSA-SHA256/384/512, SHA256/384/512-RSA (PKCS#1 v1.5) and Ed25519; anything
  * else (notably SHA-1 algorithms, which notary rejects) throws `X509_INVALID`.
+ * @example verifyCertificateSignature(parseCertificate(pem)) // true for a notary root certificate
  */
 export function verifyCertificateSignature(cert: ParsedCertificate | Uint8Array | string, issuerSpkiDer?: Uint8Array): boolean {
   const c = cert instanceof Uint8Array || typeof cert === "string" ? parseCertificate(cert) : cert;

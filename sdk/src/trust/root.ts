@@ -7,6 +7,7 @@ import { parseRoot } from "../metadata/schema.ts";
 import { parseGoTime } from "../metadata/time.ts";
 import type { KeyJson, Root, SignedFile } from "../metadata/types.ts";
 import { certificatesOf, canonicalKeyId, keyFromJson } from "../crypto/keys.ts";
+import { parseCertificate } from "../crypto/x509.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -46,6 +47,16 @@ export function validRootKeyIds(root: Root, gun: string, now: Date, checkExpiry:
       }
       if (leaf!.ca) {
         problems.push(`${id}: certificate is a CA`);
+        continue;
+      }
+      let sigAlg = "";
+      try {
+        sigAlg = parseCertificate(leaf!.raw).signatureAlgorithm;
+      } catch {
+        sigAlg = "";
+      }
+      if (/SHA1/i.test(sigAlg)) {
+        problems.push(`${id}: certificate is signed with SHA-1 (${sigAlg}), which notary refuses`);
         continue;
       }
       if (leaf!.publicKey.asymmetricKeyType === "rsa" && (leaf!.publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {

@@ -187,9 +187,12 @@ test("times: Go switches to GeneralizedTime outside 1950..2049 and keeps whole s
   assert.equal(readTime(t(TAG.UTC_TIME, "261122020245+0130")).toISOString(), "2026-11-22T00:32:45.000Z");
   assert.equal(readTime(t(TAG.GENERALIZED_TIME, "20610102030405Z")).toISOString(), "2061-01-02T03:04:05.000Z");
   assert.equal(readTime(t(TAG.GENERALIZED_TIME, "00010101000000Z")).getUTCFullYear(), 1);
+  assert.equal(readTime(t(TAG.GENERALIZED_TIME, "00040229120000Z")).toISOString(), "0004-02-29T12:00:00.000Z");
+  assert.equal(readTime(t(TAG.GENERALIZED_TIME, "20000229120000Z")).toISOString(), "2000-02-29T12:00:00.000Z");
   for (const [tag, bad] of [
     [TAG.UTC_TIME, "261322020245Z"],
     [TAG.UTC_TIME, "260230020245Z"],
+    [TAG.GENERALIZED_TIME, "19000229000000Z"],
     [TAG.UTC_TIME, "261122020245"],
     [TAG.GENERALIZED_TIME, "20610102030405.5Z"],
     [TAG.GENERALIZED_TIME, "206101020304Z"],

@@ -210,6 +210,7 @@ test("createRootCertificate: other key types and invalid input", () => {
   assert.throws(() => createRootCertificateDer({ gun: "g", privateKeyPkcs8: new Uint8Array([0x30, 0]), notBefore }), { code: "KEY_INVALID" });
   const pkcs8 = p256Pkcs8();
   assert.throws(() => createRootCertificateDer({ gun: "", privateKeyPkcs8: pkcs8, notBefore }), { code: "INPUT_INVALID" });
+  assert.throws(() => createRootCertificateDer({ gun: "a\ud800b", privateKeyPkcs8: pkcs8, notBefore }), { code: "INPUT_INVALID" });
   assert.throws(() => createRootCertificateDer({ gun: "g", privateKeyPkcs8: pkcs8, notBefore, notAfter: new Date(notBefore.getTime() - 1000) }), {
     code: "INPUT_INVALID",
   });
