@@ -1,0 +1,243 @@
+// `npm run bench`: the performance scenarios of issue 4, against a notary-server this script starts on loopback.
+// Prints a table and writes the same figures as JSON to bench/results/<timestamp>.json (and latest.json).
+// Counts (HTTP requests, publishes) come from the server's own log; bytes and connections from a TCP proxy in front
+// of it. Timings are wall-clock on this machine, never asserted anywhere.
+import path from "node:path";
+import { writeFile, mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { createHash, randomBytes } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { startNotaryServer, makeTempDir, notaryOk } from "../test/support/stack.ts";
+import { startProviderHost, type DynamicHost } from "../test/support/dynhost.ts";
+import { startTcpProxy } from "../test/support/tcp-proxy.ts";
+import { requestCursor, isPublish } from "../test/support/server-log.ts";
+import { providers } from "../dist/provider/src/providers.js";
+import { NotaryClient, PrivateKey, keyToJson, listTargets } from "../dist/sdk/src/index.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const N = Number(process.env["BENCH_TAGS"] ?? 1000);
+const PARALLEL = Number(process.env["BENCH_PARALLEL"] ?? 8); // the engine's default: 4 × GOMAXPROCS (2 cores here)
+const BIG = Number(process.env["BENCH_BIG_ROLE"] ?? 10_000);
+
+type Row = { scenario: string; wallMs: number; requests: number; publishes: number; bytesUp: number; connections: number; note?: string };
+const rows: Row[] = [];
+
+const server = await startNotaryServer();
+const proxy = await startTcpProxy("127.0.0.1", server.port);
+const url = `http://127.0.0.1:${proxy.port}`;
+const cursor = requestCursor(() => server.log());
+
+async function measure(scenario: string, fn: () => Promise<string | void>): Promise<Row> {
+  cursor.since();
+  proxy.reset();
+  const t0 = performance.now();
+  const note = await fn();
+  const wallMs = Math.round(performance.now() - t0);
+  await new Promise((r) => setTimeout(r, 200)); // let the server flush its log
+  const reqs = cursor.since();
+  const s = proxy.stats();
+  const row: Row = { scenario, wallMs, requests: reqs.length, publishes: reqs.filter(isPublish).length, bytesUp: s.bytesUp, connections: s.connections, ...(note ? { note } : {}) };
+  rows.push(row);
+  console.error(`bench: ${scenario}: ${wallMs} ms, ${row.requests} requests, ${row.publishes} publishes`);
+  return row;
+}
+
+const digestOf = (i: number, salt: string) => createHash("sha256").update(`${salt}-${i}`).digest("hex");
+
+async function providerText(p: object): Promise<string> {
+  return (await pulumi.runtime.serializeFunction(() => p, { allowSecrets: true })).text;
+}
+const texts = {
+  repository: await providerText(providers.repository),
+  signer: await providerText(providers.signer),
+  signedTag: await providerText(providers.signedTag),
+};
+
+async function host(): Promise<DynamicHost> {
+  return startProviderHost({ cwd: ROOT, project: "bench", config: { "notary:serverUrl": url } });
+}
+
+/** Run `fn` over items with at most `limit` in flight: the engine's step executor. */
+async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+const pem = () => PrivateKey.generate().exportPkcs8Pem();
+
+/** A repository with a signer, created through the host; returns what SignedTags need. */
+async function setupRepo(h: DynamicHost, gun: string) {
+  const keys = { root: pem(), targets: pem(), release: PrivateKey.generate() };
+  const urn = h.urn("pulumi-nodejs:dynamic/notary:Repository", gun);
+  const repoIn = { __provider: texts.repository, gun, rootKey: keys.root, targetsKey: keys.targets };
+  const repo = await h.create(urn, (await h.check(urn, {}, repoIn)).inputs);
+  const trustedRoot = repo.properties["trustedRoot"] as string;
+  const sUrn = h.urn("pulumi-nodejs:dynamic/notary:Signer", `${gun}-ci`);
+  const relPem = `-----BEGIN PUBLIC KEY-----\n${Buffer.from(keys.release.publicKey.public).toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
+  const sIn = { __provider: texts.signer, gun, trustedRoot, name: "ci", keys: [relPem], targetsKey: keys.targets };
+  await h.create(sUrn, (await h.check(sUrn, {}, sIn)).inputs);
+  return { trustedRoot, releasePem: keys.release.exportPkcs8Pem(), release: keys.release };
+}
+
+function tagInputs(gun: string, trustedRoot: string, releasePem: string, i: number, salt: string) {
+  return { __provider: texts.signedTag, gun, trustedRoot, tag: `t${i}`, digest: `sha256:${digestOf(i, salt)}`, size: 1000 + i, signingKeys: [releasePem] };
+}
+
+// 1. 1,000 SignedTags through the real provider host, engine-default parallelism.
+const gunA = "bench.example.com/ours";
+let setupA: Awaited<ReturnType<typeof setupRepo>>;
+const states = new Map<string, Record<string, unknown>>();
+{
+  const h = await host();
+  setupA = await setupRepo(h, gunA);
+  await measure(`${N} SignedTags via provider host (parallel ${PARALLEL})`, async () => {
+    await pool([...Array(N).keys()], PARALLEL, async (i) => {
+      const urn = h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `t${i}`);
+      const checked = await h.check(urn, {}, tagInputs(gunA, setupA.trustedRoot, setupA.releasePem, i, "a"));
+      const r = await h.create(urn, checked.inputs);
+      states.set(urn, { ...r.properties, __id: r.id });
+    });
+  });
+  await h.stop();
+}
+
+// 2. Preview of the same 1,000 unchanged tags (check + diff), in a fresh host as `pulumi preview` would.
+{
+  const h = await host();
+  await measure(`preview of ${N} unchanged SignedTags`, async () => {
+    await pool([...states.entries()], PARALLEL, async ([urn, st]) => {
+      const i = Number(String(st["tag"]).slice(1));
+      const checked = await h.check(urn, st, tagInputs(gunA, setupA.trustedRoot, setupA.releasePem, i, "a"));
+      const d = await h.diff(urn, String(st["__id"]), st, checked.inputs);
+      if (d.changes !== "DIFF_NONE") throw new Error(`unexpected diff for ${urn}`);
+    });
+  });
+  await h.stop();
+}
+
+// 3. Refresh of the 1,000 tags in a fresh host, as `pulumi refresh` would.
+{
+  const h = await host();
+  await measure(`refresh of ${N} SignedTags`, async () => {
+    await pool([...states.entries()], PARALLEL, async ([urn, st]) => {
+      const { __id, ...props } = st;
+      const r = await h.read(urn, String(__id), props);
+      if (!r.id) throw new Error(`${urn} gone`);
+    });
+  });
+  await h.stop();
+}
+
+// 4. The notary CLI staging N addhash changes and publishing once.
+{
+  const trustDir = await makeTempDir("bench-notary");
+  const gun = "bench.example.com/notary-batch";
+  const srv = { url };
+  await notaryOk(["init", gun, "-p"], { trustDir, server: srv });
+  await measure(`notary CLI: ${N} addhash staged + 1 publish`, async () => {
+    for (let i = 0; i < N; i++) {
+      await notaryOk(["addhash", gun, `t${i}`, String(1000 + i), "--sha256", digestOf(i, "n")], { trustDir, server: srv });
+    }
+    await notaryOk(["publish", gun], { trustDir, server: srv });
+  });
+}
+
+// 5. Publishing after every tag, as `docker trust sign` does: a new client (new connection, full verified fetch)
+// and one publish per tag.
+{
+  const gun = "bench.example.com/per-tag";
+  const root = PrivateKey.generate(), targets = PrivateKey.generate();
+  const c0 = new NotaryClient({ url });
+  const repo0 = c0.repository(gun, { anchor: { tofu: true } });
+  await repo0.initialize({ rootKey: root, targetsKey: targets });
+  const rootBytes = repo0.state!.root.bytes;
+  await c0.close();
+  await measure(`per-tag publishing: ${N} tags, one client and publish each`, async () => {
+    for (let i = 0; i < N; i++) {
+      const c = new NotaryClient({ url });
+      const r = c.repository(gun, { anchor: { trustedRoot: rootBytes } });
+      await r.publish([{ type: "setTarget", role: "targets", name: `t${i}`, meta: { length: 1000 + i, hashes: { sha256: Buffer.from(digestOf(i, "p"), "hex").toString("base64") } } }], { keys: [targets] });
+      await c.close();
+    }
+  });
+}
+
+// 6. Two concurrent provider hosts (two `pulumi up` runs) signing N/2 different tags each on one GUN.
+{
+  const h1 = await host();
+  const h2 = await host();
+  const gun = "bench.example.com/two-runs";
+  const s = await setupRepo(h1, gun);
+  const half = Math.floor(N / 2);
+  const row = await measure(`two concurrent runs × ${half} tags on one GUN`, async () => {
+    await Promise.all(
+      [h1, h2].map((h, k) =>
+        pool([...Array(half).keys()], PARALLEL, async (i) => {
+          const urn = h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-t${i}`);
+          const inputs = { ...tagInputs(gun, s.trustedRoot, s.releasePem, i, `r${k}`), tag: `r${k}-t${i}` };
+          await h.create(urn, (await h.check(urn, {}, inputs)).inputs);
+        }),
+      ),
+    );
+    const c = new NotaryClient({ url });
+    const st = await c.repository(gun, { anchor: { trustedRoot: new Uint8Array(Buffer.from(s.trustedRoot, "base64")) } }).fetch();
+    const signed = new Set(listTargets(st, ["targets/releases"]).map((t) => t.name)).size;
+    await c.close();
+    return `${signed} of ${2 * half} tags signed at the end`;
+  });
+  if (!row.note?.startsWith(`${2 * half} of`)) console.error(`bench: WARNING ${row.note}`);
+  await h1.stop();
+  await h2.stop();
+}
+
+// 7. Verify and re-sign a role holding BIG targets.
+{
+  const gun = "bench.example.com/big";
+  const root = PrivateKey.generate(), targets = PrivateKey.generate();
+  const c = new NotaryClient({ url });
+  const repo = c.repository(gun, { anchor: { tofu: true } });
+  await repo.initialize({ rootKey: root, targetsKey: targets });
+  const meta = (i: number) => ({ length: i + 1, hashes: { sha256: Buffer.from(digestOf(i, "big"), "hex").toString("base64") } });
+  await repo.publish([...Array(BIG).keys()].map((i) => ({ type: "setTarget" as const, role: "targets", name: `big-${i}`, meta: meta(i) })), { keys: [targets] });
+  const rootBytes = repo.state!.root.bytes;
+  await c.close();
+  const mem0 = process.memoryUsage().rss;
+  await measure(`verify + add 1 + re-sign a ${BIG}-target role (fresh client)`, async () => {
+    const c2 = new NotaryClient({ url });
+    const r2 = c2.repository(gun, { anchor: { trustedRoot: rootBytes } });
+    await r2.fetch();
+    await r2.publish([{ type: "setTarget", role: "targets", name: "one-more", meta: meta(BIG + 1) }], { keys: [targets] });
+    await c2.close();
+    return `rss +${Math.round((process.memoryUsage().rss - mem0) / 1e6)} MB`;
+  });
+  void keyToJson;
+  void randomBytes;
+}
+
+await proxy.close();
+await server.stop();
+
+const ours = rows[0]!, batch = rows[3]!, perTag = rows[4]!;
+const summary = {
+  date: new Date().toISOString(),
+  machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+  tags: N,
+  parallel: PARALLEL,
+  rows,
+  ratios: {
+    notaryBatchOverOurs: +(batch.wallMs / ours.wallMs).toFixed(1),
+    perTagOverOurs: +(perTag.wallMs / ours.wallMs).toFixed(1),
+  },
+};
+console.log("| scenario | wall ms | HTTP requests | publishes | bytes up | connections | note |");
+console.log("|---|---:|---:|---:|---:|---:|---|");
+for (const r of rows) console.log(`| ${r.scenario} | ${r.wallMs} | ${r.requests} | ${r.publishes} | ${r.bytesUp} | ${r.connections} | ${r.note ?? ""} |`);
+console.log(`\nnotary CLI batch / ours: ${summary.ratios.notaryBatchOverOurs}×; per-tag / ours: ${summary.ratios.perTagOverOurs}×`);
+await mkdir(path.join(ROOT, "bench/results"), { recursive: true });
+const file = path.join(ROOT, "bench/results", `${summary.date.replace(/[:.]/g, "-")}.json`);
+await writeFile(file, JSON.stringify(summary, null, 2) + "\n");
+await writeFile(path.join(ROOT, "bench/results/latest.json"), JSON.stringify(summary, null, 2) + "\n");
+console.log(`written ${path.relative(ROOT, file)}`);
+process.exit(0);
