@@ -57,6 +57,36 @@ async function host(): Promise<DynamicHost> {
   return startProviderHost({ cwd: ROOT, project: "bench", config: { "notary:serverUrl": url } });
 }
 
+/**
+ * The engine's shape: the step generator checks registrations one at a time (serially), and the step executor runs
+ * up to `limit` creates at once.
+ */
+async function engine<T>(items: T[], limit: number, check: (t: T) => Promise<unknown>, step: (t: T, checked: unknown) => Promise<void>): Promise<void> {
+  const ready: { t: T; c: unknown }[] = [];
+  let generated = false;
+  let wake: (() => void) | undefined;
+  const gen = (async () => {
+    for (const t of items) {
+      ready.push({ t, c: await check(t) });
+      wake?.();
+    }
+    generated = true;
+    wake?.();
+  })();
+  const worker = async () => {
+    for (;;) {
+      const job = ready.shift();
+      if (job) {
+        await step(job.t, job.c);
+        continue;
+      }
+      if (generated) return;
+      await new Promise<void>((r) => (wake = r));
+    }
+  };
+  await Promise.all([gen, ...Array.from({ length: limit }, worker)]);
+}
+
 /** Run `fn` over items with at most `limit` in flight: the engine's step executor. */
 async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -93,12 +123,16 @@ const states = new Map<string, Record<string, unknown>>();
   const h = await host();
   setupA = await setupRepo(h, gunA);
   await measure(`${N} SignedTags via provider host (parallel ${PARALLEL})`, async () => {
-    await pool([...Array(N).keys()], PARALLEL, async (i) => {
-      const urn = h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `t${i}`);
-      const checked = await h.check(urn, {}, tagInputs(gunA, setupA.trustedRoot, setupA.releasePem, i, "a"));
-      const r = await h.create(urn, checked.inputs);
-      states.set(urn, { ...r.properties, __id: r.id });
-    });
+    const urnOf = (i: number) => h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `t${i}`);
+    await engine(
+      [...Array(N).keys()],
+      PARALLEL,
+      (i) => h.check(urnOf(i), {}, tagInputs(gunA, setupA.trustedRoot, setupA.releasePem, i, "a")),
+      async (i, checked) => {
+        const r = await h.create(urnOf(i), (checked as { inputs: Record<string, unknown> }).inputs);
+        states.set(urnOf(i), { ...r.properties, __id: r.id });
+      },
+    );
   });
   await h.stop();
 }
@@ -174,11 +208,14 @@ const states = new Map<string, Record<string, unknown>>();
   const row = await measure(`two concurrent runs × ${half} tags on one GUN`, async () => {
     await Promise.all(
       [h1, h2].map((h, k) =>
-        pool([...Array(half).keys()], PARALLEL, async (i) => {
-          const urn = h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-t${i}`);
-          const inputs = { ...tagInputs(gun, s.trustedRoot, s.releasePem, i, `r${k}`), tag: `r${k}-t${i}` };
-          await h.create(urn, (await h.check(urn, {}, inputs)).inputs);
-        }),
+        engine(
+          [...Array(half).keys()],
+          PARALLEL,
+          (i) => h.check(h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-t${i}`), {}, { ...tagInputs(gun, s.trustedRoot, s.releasePem, i, `r${k}`), tag: `r${k}-t${i}` }),
+          async (i, checked) => {
+            await h.create(h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-t${i}`), (checked as { inputs: Record<string, unknown> }).inputs);
+          },
+        ),
       ),
     );
     const c = new NotaryClient({ url });

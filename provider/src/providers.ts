@@ -116,7 +116,9 @@ class SignedTagProvider implements pulumi.dynamic.ResourceProvider {
   }
   async check(_olds: Any, news: Any): Promise<pulumi.dynamic.CheckResult> {
     const rt: Runtime = await import("pulumi-notary/runtime");
-    return { inputs: news, failures: rt.checkSignedTag(news) };
+    const failures = rt.checkSignedTag(news);
+    if (failures.length === 0) rt.stageSignedTag(this.config, _olds, news);
+    return { inputs: news, failures };
   }
   async diff(_id: string, olds: Any, news: Any): Promise<pulumi.dynamic.DiffResult> {
     const rt: Runtime = await import("pulumi-notary/runtime");

@@ -60,6 +60,8 @@ export type InitializeOptions = {
 export type PublishOptions = {
   /** Private keys available for signing; each role is signed by the keys matching it. */
   keys: readonly PrivateKey[];
+  /** Identity of the change's owner; supersedes an intent staged under the same id. */
+  id?: string;
 };
 
 export type PublishResult = {
@@ -71,9 +73,16 @@ export type PublishResult = {
   attempts: number;
 };
 
+/** Changes as data, or computed from the verified state at publish time (re-computed after a lost version race). */
+export type ChangeSource = readonly Change[] | ((state: RepoState) => readonly Change[]);
+
 type Pending = {
-  changes: readonly Change[];
+  changes: ChangeSource;
   keys: readonly PrivateKey[];
+  /** Identity of the change's owner (e.g. a resource), so a staged intent and its own publish are merged. */
+  id?: string;
+  /** A staged intent riding along with someone else's publish: no caller waits for it. */
+  rider?: boolean;
   resolve: (r: PublishResult) => void;
   reject: (e: unknown) => void;
 };
@@ -143,6 +152,7 @@ export class Repository {
   /** Files we hold by `<role>.<sha256hex>`, reused instead of downloaded. One entry per role. */
   readonly #known = new Map<string, { key: string; bytes: Uint8Array }>();
   #queue: Pending[] = [];
+  readonly #staged = new Map<string, Pending>();
   #inflight: Promise<RepoState> | undefined;
   #working = false;
   /** Counters for tests and benchmarks. */
@@ -323,11 +333,31 @@ export class Repository {
    * @example
    * await repo.publish([{ type: "setTarget", role: "targets/releases", name: "v1", meta }], { keys: [releasesKey] });
    */
-  publish(changes: readonly Change[], opts: PublishOptions): Promise<PublishResult> {
+  publish(changes: ChangeSource, opts: PublishOptions): Promise<PublishResult> {
     return new Promise<PublishResult>((resolve, reject) => {
-      this.#queue.push({ changes, keys: opts.keys, resolve, reject });
+      this.#queue.push({ changes, keys: opts.keys, ...(opts.id ? { id: opts.id } : {}), resolve, reject });
       if (!this.#working) void this.#work();
     });
+  }
+
+  /**
+   * Stage an intended change without publishing it: it rides along with the next publish of this repository (so
+   * many changes announced ahead of time go out in few publishes) and is dropped once published. A rider that cannot
+   * be applied is dropped silently; a publish the server rejects is retried without riders, so callers only ever fail
+   * for their own changes. Staging does no I/O.
+   */
+  stage(id: string, changes: ChangeSource, opts: { keys: readonly PrivateKey[] }): void {
+    this.#staged.set(id, { changes, keys: opts.keys, id, rider: true, resolve: () => {}, reject: () => {} });
+  }
+
+  /** Forget a staged intent. */
+  unstage(id: string): void {
+    this.#staged.delete(id);
+  }
+
+  /** Number of staged intents not yet published. */
+  get stagedCount(): number {
+    return this.#staged.size;
   }
 
   async #work(): Promise<void> {
@@ -344,24 +374,43 @@ export class Repository {
   }
 
   /** Build a draft from state and apply each pending item's changes; items whose changes are invalid are rejected. */
-  #draft(state: RepoState, batch: Pending[]): { draft: Draft; accepted: Pending[] } {
+  #draft(state: RepoState, items: Pending[]): { draft: Draft; accepted: Pending[] } {
+    // Resolve change sources against this state; an item whose source throws fails alone (a rider is dropped).
+    const resolved = new Map<Pending, readonly Change[]>();
+    for (const item of items) {
+      try {
+        resolved.set(item, typeof item.changes === "function" ? item.changes(state) : item.changes);
+      } catch (e) {
+        item.reject(e);
+      }
+    }
+    const batch = items.filter((i) => resolved.has(i));
+    const changesOf = (p: Pending): readonly Change[] => resolved.get(p)!;
+    // A file that failed verification (e.g. a re-created delegation whose stale file the server still lists, signed by
+    // a key no longer delegated) is untrusted: changes start from an empty file one version above it, as notary starts
+    // empty, and never re-sign its content. Only an explicit `witness` re-signs such content as it is (notary's witness).
+    const witnessed = new Set(batch.flatMap((p) => changesOf(p)).flatMap((c) => (c.type === "witness" ? [c.role] : [])));
+    const model = (role: string, r: { status: string; file: { signed: Targets } }): Targets =>
+      r.status === "invalid" && !witnessed.has(role)
+        ? { _type: "Targets", delegations: { keys: {}, roles: [] }, expires: r.file.signed.expires, targets: {}, version: r.file.signed.version }
+        : r.file.signed;
     const fresh = (): Draft =>
       createDraft(
         state.root.signed,
-        [...state.roles].map(([k, v]) => [k, v.file.signed]),
+        [...state.roles].map(([k, v]) => [k, model(k, v)]),
         [...state.roles].map(([k, v]) => [k, v.paths]),
       );
     let draft = fresh();
     const accepted: Pending[] = [];
     for (const item of batch) {
       try {
-        for (const c of item.changes) applyChange(draft, c);
+        for (const c of changesOf(item)) applyChange(draft, c);
         accepted.push(item);
       } catch (e) {
         // Reject this item alone: rebuild from the verified state with the items accepted so far (rare path).
         item.reject(e);
         draft = fresh();
-        for (const ok of accepted) for (const c of ok.changes) applyChange(draft, c);
+        for (const ok of accepted) for (const c of changesOf(ok)) applyChange(draft, c);
       }
     }
     return { draft, accepted };
@@ -370,12 +419,19 @@ export class Repository {
   async #publishBatch(batch: Pending[]): Promise<void> {
     let attempts = 0;
     let live = batch;
+    let withRiders = true;
     for (;;) {
       attempts++;
+      // Staged intents of other owners ride along (real items come first; an owner's own publish supersedes its intent).
+      const ownIds = new Set(live.flatMap((p) => (p.id ? [p.id] : [])));
+      for (const id of ownIds) this.#staged.delete(id);
+      const riders = withRiders ? [...this.#staged.values()] : [];
       try {
         const state = this.#state ?? (await this.fetch());
-        const { draft, accepted } = this.#draft(state, live);
-        live = accepted;
+        const { draft, accepted } = this.#draft(state, [...live, ...riders]);
+        live = accepted.filter((p) => !p.rider);
+        const riding = accepted.filter((p) => p.rider);
+        for (const r of riders) if (!riding.includes(r) && this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);
         if (live.length === 0) return;
         const keys = uniqueKeys(live.flatMap((p) => p.keys));
         const clientSnapshot = holdsSnapshotKey(draft.root, keys);
@@ -386,10 +442,23 @@ export class Repository {
           ...(clientSnapshot ? { snapshot: state.snapshot.signed } : {}),
         });
         if (fin.files.length === 0) {
+          for (const r of riding) if (this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);
           for (const p of live) p.resolve({ state, published: [], attempts });
           return;
         }
-        await this.server.publish(fin.files);
+        try {
+          await this.server.publish(fin.files);
+        } catch (e) {
+          if (riding.length > 0 && !isNotaryError(e, "SERVER_VERSION_CONFLICT")) {
+            // The server refused a publish carrying other owners' intents: retry with our own changes only.
+            for (const r of riding) if (this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);
+            withRiders = false;
+            attempts--;
+            continue;
+          }
+          throw e;
+        }
+        for (const r of riding) if (this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);
         this.counters.publishes++;
         for (const f of fin.files) this.#remember(f.role, f.bytes);
         if (fin.root) this.#anchor = { trustedRoot: fin.root.bytes };

@@ -209,16 +209,24 @@ export function diffSigner(olds: SignerOutputs, news: SignerInputs): DiffResult 
   return { changes: !sameSet(want, olds.serverKeyIds) || !sameSet(want, olds.releasesKeyIds) };
 }
 
+/** Key IDs of every delegation of `targets` but `role` and releases: keys other signers still sign releases with. */
+function otherSignersKeyIds(state: RepoState, role: string): Set<string> {
+  const targets = state.roles.get("targets")!.file.signed;
+  return new Set(targets.delegations.roles.filter((r) => r.name !== role && r.name !== RELEASES_ROLE).flatMap((r) => r.keyids));
+}
+
 async function applySigner(config: ProviderConfig, inputs: SignerInputs, previousKeyIds: readonly string[]): Promise<SignerOutputs> {
   const repo = repoOf(config, inputs);
   const mine = signerKeys(inputs);
-  const stale = previousKeyIds.filter((id) => !mine.keyIds.includes(id));
+  const state0 = repo.state ?? (await repo.fetch());
+  // A key this signer no longer uses leaves releases only if no other signer still uses it (as deleteSigner does).
+  const others = otherSignersKeyIds(state0, `targets/${inputs.name}`);
+  const stale = previousKeyIds.filter((id) => !mine.keyIds.includes(id) && !others.has(id));
   const changes: Change[] = [
     { type: "setDelegation", name: `targets/${inputs.name}`, keys: mine.keys, threshold: 1, paths: [""] },
     ...(stale.length ? [{ type: "removeDelegationKeys" as const, name: RELEASES_ROLE, keyIds: stale }] : []),
     { type: "addDelegationKeys", name: RELEASES_ROLE, keys: mine.keys, paths: [""] },
   ];
-  if (!repo.state) await repo.fetch();
   const { state } = await repo.publish(changes, { keys: [parsePrivateKey(inputs.targetsKey, "targetsKey")] });
   return signerOutputs(inputs, state);
 }
@@ -248,10 +256,7 @@ export async function deleteSigner(config: ProviderConfig, olds: SignerOutputs):
   if (!(await repo.exists())) return;
   const state = await repo.fetch();
   const role = `targets/${olds.name}`;
-  const targets = state.roles.get("targets")!.file.signed;
-  const otherKeys = new Set(
-    targets.delegations.roles.filter((r) => r.name !== role && r.name !== RELEASES_ROLE).flatMap((r) => r.keyids),
-  );
+  const otherKeys = otherSignersKeyIds(state, role);
   const drop = (olds.keyIds ?? []).filter((id) => !otherKeys.has(id));
   const changes: Change[] = [{ type: "removeDelegation", name: role }];
   if (drop.length) changes.push({ type: "removeDelegationKeys", name: RELEASES_ROLE, keyIds: drop });

@@ -179,25 +179,72 @@ function outputsOf(inputs: SignedTagInputs, state: RepoState, roles: string[], s
   });
 }
 
+/** The changes that sign `tag` in its roles, computed against the state current at publish time. */
+function signChanges(
+  inputs: SignedTagInputs,
+  config: ProviderConfig,
+  keys: readonly { id: string }[],
+  resolved: { digest: string; size: number },
+  fixedRoles: string[] | undefined,
+): (state: RepoState) => Change[] {
+  return (state) => {
+    const roles = fixedRoles ?? defaultRoles(state, inputs.tag, new Set(keys.map((k) => k.id)));
+    const changes: Change[] = [];
+    for (const role of roles) {
+      changes.push({ type: "setTarget", role, name: inputs.tag, meta: metaFor(resolved.digest, resolved.size) });
+      const file = state.roles.get(role);
+      if (file && isDue(file.file.signed.expires, inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS)) {
+        changes.push({ type: "witness", role });
+      }
+    }
+    return changes;
+  };
+}
+
+function rolesFor(inputs: SignedTagInputs, previous?: SignedTagOutputs): string[] | undefined {
+  return inputs.role ? [inputs.role] : previous?.signedRoles;
+}
+
 async function apply(config: ProviderConfig, inputs: SignedTagInputs, previous?: SignedTagOutputs): Promise<SignedTagOutputs> {
   const repo = repoOf(config, inputs);
-  const state0 = await repo.current();
+  await repo.current();
   const keys = inputs.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
-  const roles = inputs.role ? [inputs.role] : previous?.signedRoles ?? defaultRoles(state0, inputs.tag, new Set(keys.map((k) => k.id)));
   const resolved =
     previous && inputs.image === previous.image && !inputs.digest && !pinnedDigest(inputs.image)
       ? { digest: previous.signedDigest, size: previous.signedSize, mediaType: previous.mediaType }
       : await resolveDigest(inputs);
-  const changes: Change[] = [];
-  for (const role of roles) {
-    changes.push({ type: "setTarget", role, name: inputs.tag, meta: metaFor(resolved.digest, resolved.size) });
-    const file = state0.roles.get(role);
-    if (file && isDue(file.file.signed.expires, inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS)) {
-      changes.push({ type: "witness", role });
-    }
-  }
-  const { state } = await repo.publish(changes, { keys });
+  let roles: string[] = [];
+  const changes = signChanges(inputs, config, keys, resolved, rolesFor(inputs, previous));
+  const { state } = await repo.publish(
+    (st) => {
+      const c = changes(st);
+      roles = [...new Set(c.filter((x) => x.type === "setTarget").map((x) => x.role))];
+      return c;
+    },
+    { keys, id: stageId(inputs) },
+  );
   return outputsOf(inputs, state, roles, resolved);
+}
+
+function stageId(inputs: { gun: string; tag: string }): string {
+  return `signed-tag:${inputs.tag}`;
+}
+
+/**
+ * Announce the change a SignedTag is about to make, from `check` (no I/O): when the engine creates many tags, the
+ * first publishes carry the changes of tags checked but not yet created, so a thousand tags need a few publishes
+ * instead of one per engine slot. Only changes fully known without the network are staged (digest and size given).
+ */
+export function stageSignedTag(config: ProviderConfig, olds: Partial<SignedTagOutputs> | undefined, news: SignedTagInputs): void {
+  if (isUnknown(news) || !news.digest || !news.size || !Array.isArray(news.signingKeys)) return;
+  try {
+    const repo = repoOf(config, news);
+    const keys = news.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
+    const previous = olds && olds.signedRoles && olds.tag === news.tag ? (olds as SignedTagOutputs) : undefined;
+    repo.stage(stageId(news), signChanges(news, config, keys, { digest: news.digest, size: news.size }, rolesFor(news, previous)), { keys });
+  } catch {
+    /* staging is an optimisation: never fail a check because of it */
+  }
 }
 
 export async function createSignedTag(config: ProviderConfig, inputs: SignedTagInputs) {
@@ -212,7 +259,7 @@ export function updateSignedTag(config: ProviderConfig, olds: SignedTagOutputs, 
 export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<SignedTagOutputs | undefined> {
   const repo = repoOf(config, olds);
   if (!(await repo.exists())) return undefined;
-  const state = await repo.current();
+  const state = await repo.fetch(); // what the server holds now, not this process's cached state
   const roles = olds.signedRoles ?? [olds.signedRole];
   if (!roles.some((r) => lookupTarget(state, olds.tag, [r]))) return undefined;
   return outputsOf(olds, state, roles, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });

@@ -132,6 +132,7 @@ function setDelegationEntry(draft: Draft, name: string, keys: Map<string, KeyJso
   if (!isTargetsRole(parentName)) invalid(`parent ${parentName} of ${name} is not a targets role`, { role: name });
   const before = findDelegation(draft, name);
   const next: DelegationRole = { keyids: [...keys.keys()], name, threshold, ...(paths.length ? { paths: [...paths] } : {}) };
+  canonicalJson(next); // paths with control characters or lone surrogates could never be signed
   if (before && sameJson(before.role, next) && [...keys.keys()].every((id) => before.parent.delegations.keys[id])) return;
   const parent = editTargets(draft, parentName);
   for (const [id, k] of keys) parent.delegations.keys[id] = k;
@@ -148,6 +149,10 @@ export function applyChange(draft: Draft, change: Change): void {
   switch (change.type) {
     case "setTarget": {
       if (!isTargetsRole(change.role)) invalid(`role ${change.role} cannot hold targets`, { role: change.role });
+      if (change.role !== "targets" && !draft.targets.has(change.role) && !findDelegation(draft, change.role)) {
+        // Not "outside the paths []": the role is simply not delegated (yet).
+        invalid(`role ${change.role} does not exist: create the delegation (in ${parentRole(change.role)}) first`, { role: change.role });
+      }
       const paths = effectivePaths(draft, change.role);
       if (!pathAllowed(paths, change.name)) {
         throw new NotaryError(
@@ -158,7 +163,7 @@ export function applyChange(draft: Draft, change: Change): void {
       }
       const existing = draft.targets.get(change.role)?.targets[change.name];
       if (existing && sameJson(existing, change.meta)) return;
-      canonicalJson(change.meta); // reject what Go cannot represent before anything is signed
+      canonicalJson({ [change.name]: change.meta }); // reject what Go cannot represent (name too) before anything is signed
       editTargets(draft, change.role).targets[change.name] = change.meta;
       draft.dirty.add(change.role);
       return;

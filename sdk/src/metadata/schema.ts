@@ -28,7 +28,9 @@ export const keyJsonSchema = z.object({
 const roleKeys = z.object({ keyids: z.array(z.string()), threshold: z.number().int() });
 
 export const fileMetaSchema = z.object({
-  length: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  // Any integral float64 below 2^63, as Go's verifier accepts (notary-server stored length 2^53). Not `.int()`: zod 4
+  // limits that to safe integers. Producing such a value is refused by canonical JSON's produce mode instead.
+  length: z.number().min(0).lt(2 ** 63).refine(Number.isInteger, "length must be an integer"),
   hashes: z.record(z.string(), base64),
   custom: z.unknown().optional(),
 });

@@ -64,12 +64,26 @@ export type UpdateOptions = {
   limits?: Partial<UpdateLimits>;
 };
 
-async function mustFetch(fetch: MetadataFetcher, name: string, max: number, role: string): Promise<Uint8Array> {
+/**
+ * Fetch or fail with METADATA_NOT_FOUND. `limit`: the cap is a size limit (root, timestamp), so a longer answer is
+ * refused here whatever the fetcher did with the cap. For hashed files the cap is the expected length, and a longer
+ * answer fails the length/hash check instead (METADATA_HASH_MISMATCH).
+ */
+async function mustFetch(fetch: MetadataFetcher, name: string, max: number, role: string, limit = false): Promise<Uint8Array> {
   const b = await fetch(name, max);
   if (!b) {
     throw new NotaryError("METADATA_NOT_FOUND", `${role} metadata (${name}.json) is missing on the server`, { details: { role } });
   }
+  if (limit) checkLimit(b, name, max, role);
   return b;
+}
+
+function checkLimit(b: Uint8Array, name: string, max: number, role: string): void {
+  if (b.length > max) {
+    throw new NotaryError("METADATA_TOO_LARGE", `${role} metadata (${name}.json) is ${b.length} bytes, over the ${max}-byte limit`, {
+      details: { role, limit: max, size: b.length },
+    });
+  }
 }
 
 function checkExpiry(role: string, expires: string, now: Date): void {
@@ -94,7 +108,7 @@ function checkRollback(role: string, version: number, floor: number | undefined)
 export async function resolveRoot(opts: UpdateOptions): Promise<ParsedRoot> {
   const { gun, fetch, now, anchor } = opts;
   const max = opts.limits?.rootMaxBytes ?? DEFAULT_LIMITS.rootMaxBytes;
-  const latest = parseRootFile(await mustFetch(fetch, "root", max, "root"));
+  const latest = parseRootFile(await mustFetch(fetch, "root", max, "root", true));
   let trusted: ParsedRoot | undefined = anchor.trustedRoot ? parseRootFile(anchor.trustedRoot) : undefined;
   const floor = Math.max(opts.previous?.root.signed.version ?? 0, trusted?.root.version ?? 0);
   checkRollback("root", latest.root.version, floor || undefined);
@@ -108,6 +122,7 @@ export async function resolveRoot(opts: UpdateOptions): Promise<ParsedRoot> {
     for (let v = latest.root.version - 1; v >= 1 && !trusted; v--) {
       const b = await fetch(`${v}.root`, max);
       if (!b) break;
+      checkLimit(b, `${v}.root`, max, `root version ${v}`);
       const candidate = parseRootFile(b);
       if (rootMatchesPins(candidate.root, anchor.rootKeyIds)) {
         verifyRootSignatures(candidate, gun, now, undefined, false);
@@ -146,7 +161,7 @@ export async function resolveRoot(opts: UpdateOptions): Promise<ParsedRoot> {
   // Walk N.root.json from trusted+1 to latest-1; intermediates may be expired (LoadRootForUpdate).
   let prev = trusted;
   for (let v = trusted.root.version + 1; v < latest.root.version; v++) {
-    const next = parseRootFile(await mustFetch(fetch, `${v}.root`, max, `root version ${v}`));
+    const next = parseRootFile(await mustFetch(fetch, `${v}.root`, max, `root version ${v}`, true));
     if (next.root.version !== v) {
       throw new NotaryError("METADATA_MALFORMED", `${v}.root.json holds root version ${next.root.version}`, { details: { role: "root" } });
     }
@@ -171,7 +186,7 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
 
   // Timestamp: always fetched (1 MiB cap).
   const tsEnv = parseEnvelope(
-    await mustFetch(fetch, "timestamp", opts.limits?.timestampMaxBytes ?? DEFAULT_LIMITS.timestampMaxBytes, "timestamp"),
+    await mustFetch(fetch, "timestamp", opts.limits?.timestampMaxBytes ?? DEFAULT_LIMITS.timestampMaxBytes, "timestamp", true),
     "timestamp",
   );
   verifyThreshold(tsEnv, roleOf("timestamp"), "timestamp");
