@@ -433,14 +433,27 @@ export class Repository {
         const riding = accepted.filter((p) => p.rider);
         for (const r of riders) if (!riding.includes(r) && this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);
         if (live.length === 0) return;
-        const keys = uniqueKeys(live.flatMap((p) => p.keys));
+        const keys = uniqueKeys([...live, ...riding].flatMap((p) => p.keys));
+        await this.#versionNewFiles(draft);
         const clientSnapshot = holdsSnapshotKey(draft.root, keys);
-        const fin = finalizeDraft(draft, {
-          keys,
-          now: this.#client.now(),
-          expiry: this.#expiry,
-          ...(clientSnapshot ? { snapshot: state.snapshot.signed } : {}),
-        });
+        let fin;
+        try {
+          fin = finalizeDraft(draft, {
+            keys,
+            now: this.#client.now(),
+            expiry: this.#expiry,
+            ...(clientSnapshot ? { snapshot: state.snapshot.signed } : {}),
+          });
+        } catch (e) {
+          if (riding.length > 0) {
+            // A rider's role cannot be signed with the keys at hand: publish our own changes without riders.
+            for (const r of riding) if (this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);
+            withRiders = false;
+            attempts--;
+            continue;
+          }
+          throw e;
+        }
         if (fin.files.length === 0) {
           for (const r of riding) if (this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);
           for (const p of live) p.resolve({ state, published: [], attempts });
@@ -488,6 +501,26 @@ export class Repository {
           : e;
         for (const p of live) p.reject(err);
         return;
+      }
+    }
+  }
+
+  /**
+   * A delegation file created by this draft starts above any version the server still stores for that role (a
+   * removed-then-re-created delegation: the server keeps the old file, and versions must only grow).
+   */
+  async #versionNewFiles(draft: Draft): Promise<void> {
+    for (const role of draft.dirty) {
+      const t = draft.targets.get(role);
+      if (!t || t.version !== 0 || role === "targets") continue;
+      const stored = await this.server.getMetadata(role, 100 << 20);
+      if (!stored) continue;
+      try {
+        const v = (JSON.parse(new TextDecoder().decode(stored)) as { signed?: { version?: unknown } }).signed?.version;
+        // Only the version number is taken from the unverified file; nothing else of it is trusted or re-signed.
+        if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) draft.targets.set(role, { ...t, version: v });
+      } catch {
+        /* unreadable: keep version 0 and let the server decide */
       }
     }
   }
