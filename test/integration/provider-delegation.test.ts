@@ -1,0 +1,249 @@
+// Delegation through the real dynamic provider host, driven like the engine does, against a real notary-server;
+// checked with `notary delegation list` / `notary list` and `docker trust inspect`.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { isSecret } from "../support/dynhost.ts";
+import { makeTempDir } from "../support/stack.ts";
+import {
+  assertEnvLeakFree,
+  CheckFailedError,
+  dockerInspect,
+  expectFailure,
+  fingerprint,
+  goal,
+  HostCallError,
+  importKeys,
+  newKey,
+  notary,
+  notaryDelegations,
+  notaryList,
+  publicKeyFile,
+  repoRef,
+  repoRefPreview,
+  secret,
+  serverRequests,
+  startEnv,
+  stripSecrets,
+  UNKNOWN,
+  upRepository,
+  urnOf,
+  withoutNetwork,
+  type Env,
+  type RepoFixture,
+  type TestKey,
+} from "./provider-helpers.ts";
+
+let env: Env;
+let repo: RepoFixture;
+before(async () => {
+  env = await startEnv("delegation-test");
+  repo = await upRepository(env, "repo", env.gun("team/deleg"));
+});
+after(async () => {
+  if (!env) return;
+  try {
+    assertEnvLeakFree(env);
+  } finally {
+    await env.stop();
+  }
+});
+
+const sorted = (a: string[]) => [...a].sort();
+
+function inputs(role: string, keys: TestKey[], extra: Record<string, unknown> = {}) {
+  return { ...repoRef(repo), role, keys: keys.map((k) => k.pub), parentKey: secret(repo.targets.pem), ...extra };
+}
+
+/** The role as `notary delegation list` prints it (key IDs sorted: notary prints them in map order). */
+async function delegationRow(role: string) {
+  const row = (await notaryDelegations(env, repo.gun)).find((r) => r.role === role);
+  return row && { ...row, keyIds: sorted(row.keyIds) };
+}
+
+describe("Delegation: lifecycle", () => {
+  const a = newKey("a");
+  const b = newKey("b");
+  const name = "ci";
+  const up = async (i: Record<string, unknown>, preview = false) => env.engine.up(await goal("delegation", name, i), { preview });
+
+  test("preview of a create whose repository and keys are still unknown: no network, nothing recorded", async () => {
+    const g = await goal("delegation", name, { ...repoRefPreview(repo.gun), role: "targets/ci", keys: [UNKNOWN], parentKey: UNKNOWN });
+    const r = await withoutNetwork(env, "preview create", () => env.engine.up(g, { preview: true }));
+    assert.equal(r.op, "create");
+    assert.equal(r.id, "");
+    // With everything known, Check validates keys and threshold, still offline.
+    await withoutNetwork(env, "preview create (known)", () => up(inputs("targets/ci", [a]), true));
+    assert.equal(env.engine.stack.get(urnOf(env, "delegation", name)), undefined);
+    assert.equal(await delegationRow("targets/ci"), undefined);
+  });
+
+  test("create: the role is delegated by targets; notary and docker list it", async () => {
+    const v0 = (await fingerprint(env, repo.gun))["targets"] as number;
+    const r = await up(inputs("targets/ci", [a]));
+    assert.equal(r.op, "create");
+    assert.equal(r.id, `${repo.gun}#targets/ci`);
+    const o = stripSecrets(r.outputs) as Record<string, any>;
+    assert.deepEqual(o["keyIds"], [a.id]);
+    assert.deepEqual(o["serverKeyIds"], [a.id]);
+    assert.equal(o["serverThreshold"], 1);
+    assert.deepEqual(o["serverPaths"], [""]);
+    assert.equal(o["version"], 0, "no signing keys: the role's own file is not created (like notary delegation add)");
+    assert.ok(isSecret(r.outputs["parentKey"]));
+    assert.equal((await fingerprint(env, repo.gun))["targets"], v0 + 1);
+    assert.deepEqual(await delegationRow("targets/ci"), { role: "targets/ci", paths: [""], keyIds: [a.id], threshold: 1 });
+    const info = await dockerInspect(env, repo.gun);
+    assert.deepEqual(info.Signers, [{ Name: "ci", Keys: [{ ID: a.id }] }]);
+  });
+
+  test("no-op: DIFF_NONE without the network, nothing published", async () => {
+    const fp = await fingerprint(env, repo.gun);
+    const r = await withoutNetwork(env, "up without changes", () => up(inputs("targets/ci", [a])));
+    assert.equal(r.op, "same");
+    assert.equal(r.diff?.changes, "DIFF_NONE");
+    assert.deepEqual(await fingerprint(env, repo.gun), fp);
+  });
+
+  test("update: keys, threshold 2 and paths; then the role's own file signed by both keys", async () => {
+    const next = inputs("targets/ci", [a, b], { threshold: 2, paths: ["v1", "prod/"] });
+    const p = await withoutNetwork(env, "preview update", () => up(next, true));
+    assert.equal(p.diff?.changes, "DIFF_SOME");
+    assert.deepEqual(p.diff?.replaces, []);
+    const r = await up(next);
+    assert.equal(r.op, "update");
+    const o = stripSecrets(r.outputs) as Record<string, any>;
+    assert.deepEqual(sorted(o["serverKeyIds"]), sorted([a.id, b.id]));
+    assert.equal(o["serverThreshold"], 2);
+    assert.deepEqual(await delegationRow("targets/ci"), { role: "targets/ci", paths: ["prod/", "v1"], keyIds: sorted([a.id, b.id]), threshold: 2 });
+
+    // signingKeys: the role's file is created (witnessed) with 2 signatures; notary verifies it.
+    const withFile = { ...next, signingKeys: [secret(a.pem), secret(b.pem)] };
+    const p2 = await withoutNetwork(env, "preview signingKeys", () => up(withFile, true));
+    assert.equal(p2.diff?.changes, "DIFF_SOME");
+    const r2 = await up(withFile);
+    assert.equal(stripSecrets(r2.outputs)["version"], 1);
+    assert.equal((await fingerprint(env, repo.gun))["targets/ci"], 1);
+    assert.deepEqual(await notaryList(env, repo.gun), []);
+    assert.equal((await up(withFile)).op, "same");
+  });
+
+  test("renewal: the role's file inside renewBeforeDays → DIFF_SOME offline; Update re-signs it", async () => {
+    const due = inputs("targets/ci", [a, b], { threshold: 2, paths: ["v1", "prod/"], signingKeys: [secret(a.pem), secret(b.pem)], renewBeforeDays: 5000 });
+    const p = await withoutNetwork(env, "diff of a due role", () => up(due, true));
+    assert.equal(p.diff?.changes, "DIFF_SOME");
+    const before = outputsOf("expires");
+    const r = await up(due);
+    const o = stripSecrets(r.outputs) as Record<string, any>;
+    assert.equal(o["version"], 2);
+    assert.ok(o["expires"] > before, "fresh expiry");
+    assert.deepEqual(await notaryList(env, repo.gun), []);
+  });
+
+  test("refresh with drift: keys changed with notary; Read shows them, Diff says DIFF_SOME, Update restores", async () => {
+    const stranger = newKey("stranger");
+    const elsewhere = await makeTempDir("elsewhere");
+    await importKeys(env, elsewhere, [{ key: repo.targets, role: "targets", gun: repo.gun }]);
+    await notary(env, ["delegation", "add", repo.gun, "targets/ci", await publicKeyFile(stranger, "stranger"), "-p"], { trustDir: elsewhere });
+    assert.deepEqual((await delegationRow("targets/ci"))?.keyIds, sorted([a.id, b.id, stranger.id]));
+
+    const rr = await env.engine.refresh(urnOf(env, "delegation", name));
+    assert.equal(rr.changed, true);
+    assert.deepEqual(sorted(stripSecrets(rr.outputs)["serverKeyIds"] as string[]), sorted([a.id, b.id, stranger.id]));
+    const declared = inputs("targets/ci", [a, b], { threshold: 2, paths: ["v1", "prod/"], signingKeys: [secret(a.pem), secret(b.pem)] });
+    const p = await withoutNetwork(env, "preview after drift", () => up(declared, true));
+    assert.equal(p.diff?.changes, "DIFF_SOME");
+    const r = await up(declared);
+    assert.equal(r.op, "update");
+    assert.deepEqual(await delegationRow("targets/ci"), { role: "targets/ci", paths: ["prod/", "v1"], keyIds: sorted([a.id, b.id]), threshold: 2 });
+    const signers = (await dockerInspect(env, repo.gun)).Signers;
+    assert.deepEqual(signers.map((s) => [s.Name, sorted(s.Keys.map((k) => k.ID))]), [["ci", sorted([a.id, b.id])]]);
+  });
+
+  test("replace: a new role name is DIFF_SOME with replaces [role] and delete-before-replace", async () => {
+    const r = await up(inputs("targets/cd", [a]));
+    assert.equal(r.op, "replace");
+    assert.deepEqual(r.diff?.replaces, ["role"]);
+    assert.equal(r.diff?.deleteBeforeReplace, true);
+    assert.deepEqual(r.steps.map((s) => s.op), ["delete-replaced", "replace", "create-replacement"]);
+    const rows = await notaryDelegations(env, repo.gun);
+    assert.deepEqual(rows.map((x) => x.role), ["targets/cd"]);
+    assert.deepEqual((await dockerInspect(env, repo.gun)).Signers, [{ Name: "cd", Keys: [{ ID: a.id }] }]);
+  });
+
+  test("deleted out of band: refresh drops it (Read returns an empty id)", async () => {
+    const elsewhere = await makeTempDir("elsewhere");
+    await importKeys(env, elsewhere, [{ key: repo.targets, role: "targets", gun: repo.gun }]);
+    await notary(env, ["delegation", "remove", repo.gun, "targets/cd", "-y", "-p"], { trustDir: elsewhere });
+    const rr = await env.engine.refresh(urnOf(env, "delegation", name));
+    assert.equal(rr.op, "read-gone");
+    assert.equal(env.engine.stack.get(urnOf(env, "delegation", name)), undefined);
+  });
+
+  test("destroy removes the role from targets (notary delegation list, docker trust inspect)", async () => {
+    await up(inputs("targets/qa", [b], { paths: ["qa/"] }));
+    assert.deepEqual((await delegationRow("targets/qa"))?.keyIds, [b.id]);
+    await env.engine.destroy(urnOf(env, "delegation", name));
+    assert.equal(await delegationRow("targets/qa"), undefined);
+    assert.deepEqual((await dockerInspect(env, repo.gun)).Signers, []);
+    assert.deepEqual(await notaryList(env, repo.gun), []);
+  });
+
+  function outputsOf(field: string): any {
+    return stripSecrets(env.engine.stack.get(urnOf(env, "delegation", name))!.outputs)[field];
+  }
+});
+
+describe("Delegation: nested roles and failures", () => {
+  test("a nested role signed by its parent delegation's key", async () => {
+    const parent = newKey("team");
+    const child = newKey("nightly");
+    await env.engine.up(await goal("delegation", "team", inputs("targets/team", [parent])));
+    const r = await env.engine.up(
+      await goal("delegation", "nightly", { ...repoRef(repo), role: "targets/team/nightly", keys: [child.pub], parentKey: secret(parent.pem), signingKeys: [secret(child.pem)] }),
+    );
+    assert.equal(r.op, "create");
+    assert.equal(stripSecrets(r.outputs)["version"], 1);
+    const fp = await fingerprint(env, repo.gun);
+    assert.equal(fp["targets/team"], 1, "the parent's file was created to hold the delegation");
+    assert.equal(fp["targets/team/nightly"], 1);
+    assert.deepEqual(await notaryList(env, repo.gun), []);
+    assert.ok((await dockerInspect(env, repo.gun)).Signers.some((s) => s.Name === "team/nightly" && s.Keys[0]?.ID === child.id));
+    await env.engine.destroy(urnOf(env, "delegation", "nightly"));
+    await env.engine.destroy(urnOf(env, "delegation", "team"));
+    assert.deepEqual(await notaryDelegations(env, repo.gun), []);
+  });
+
+  test("check failures: bad role names, threshold above the number of keys, no keys, unreadable parent key", async () => {
+    const k = newKey();
+    const cases: [Record<string, unknown>, string[]][] = [
+      [inputs("releases", [k]), ["role"]],
+      [inputs("targets/Bad Name", [k]), ["role"]],
+      [inputs("targets/", [k]), ["role"]],
+      [inputs("targets/ci", [k, newKey()], { threshold: 3 }), ["threshold"]],
+      [inputs("targets/ci", []), ["keys"]],
+      [{ ...inputs("targets/ci", [k]), keys: ["not a key"] }, ["keys[0]"]],
+      [{ ...inputs("targets/ci", [k]), parentKey: secret("nope") }, ["parentKey[0]"]],
+      [{ ...inputs("targets/ci", [k]), gun: "team/with space" }, ["gun"]],
+    ];
+    for (const [i, props] of cases) {
+      const g = await goal("delegation", "bad", i);
+      const e = await withoutNetwork(env, `check ${JSON.stringify(props)}`, () => expectFailure(env, env.engine.up(g), /is invalid/));
+      assert.ok(e instanceof CheckFailedError);
+      assert.deepEqual(e.failures.map((f) => f.property), props, e.message);
+    }
+    const e = (await expectFailure(env, env.engine.up(await goal("delegation", "bad", inputs("targets/ci", [k, newKey()], { threshold: 3 }))), /threshold/)) as CheckFailedError;
+    assert.match(e.failures[0]!.reason, /is 3 but only 2 key\(s\) are given/);
+  });
+
+  test("a parent key that cannot sign targets: Create fails naming the role and the expected key IDs; nothing published", async () => {
+    const fp = await fingerprint(env, repo.gun);
+    const writes = serverRequests(env.server).filter((r) => r.method === "POST").length;
+    const g = await goal("delegation", "wrongparent", { ...inputs("targets/ops", [newKey()]), parentKey: secret(newKey().pem) });
+    const err = await expectFailure(env, env.engine.up(g), /targets/);
+    assert.ok(err instanceof HostCallError);
+    assert.match(err.message, /SIGNING_KEY_MISSING/);
+    assert.ok(err.message.includes(repo.targets.id), `names the targets key ID: ${err.message}`);
+    assert.equal(serverRequests(env.server).filter((r) => r.method === "POST").length, writes, "no publish");
+    assert.deepEqual(await fingerprint(env, repo.gun), fp);
+    assert.equal(env.engine.stack.get(urnOf(env, "delegation", "wrongparent")), undefined);
+  });
+});

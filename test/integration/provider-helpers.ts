@@ -1,0 +1,339 @@
+/**
+ * Shared helpers of the provider tests (test/integration/provider-*.test.ts): they drive the serialized providers
+ * through the REAL dynamic provider host (test/support/dynhost.ts) and the mini engine (test/support/minieng.ts), the
+ * way `pulumi preview/up/refresh/destroy` does, against a real notary-server, and check the result with the Go
+ * `notary` client and `docker trust inspect`.
+ *
+ * - Each provider object is serialized once per process, like the SDK's per-object cache does.
+ * - Inputs are built in wire form as a program would send them: private keys as secrets (they come from
+ *   `Key.privateKeyPem`, a secret output), unknown values as the UNKNOWN sentinel during preview.
+ * - The notary server's log (one "response completed" JSON line per request) is the oracle for "no network".
+ * - Every key, passphrase, host log line and error message is tracked so `assertNoLeaks` can prove none of the secrets
+ *   was printed.
+ */
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { providers } from "../../dist/provider/src/providers.js";
+import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
+import { writePublicKeyPem, writePrivateKeyFile } from "../../sdk/src/crypto/keyfile.ts";
+import { HostCallError, secret, startProviderHost, stripSecrets, UNKNOWN, type DynamicHost, type PropertyMap } from "../support/dynhost.ts";
+import { CheckFailedError, MiniEngine, type ResourceGoal } from "../support/minieng.ts";
+import {
+  DEFAULT_PASSPHRASES,
+  dockerCli,
+  dockerTrustInspect,
+  makeTempDir,
+  notaryCli,
+  notaryOk,
+  startNotaryServer,
+  type DockerTrustInfo,
+  type NotaryServer,
+} from "../support/stack.ts";
+import { parseDelegationList, parseLookup, parseNotaryList, serverFingerprint, type DelegationRow, type ListRow } from "./interop-helpers.ts";
+
+export { UNKNOWN, secret, stripSecrets };
+
+/** The repository root: the host's cwd, from which `pulumi-notary/runtime` resolves (package.json `exports`). */
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+
+export type Kind = keyof typeof providers;
+
+/** Type tokens, as `pulumi.dynamic.Resource` builds them from module "notary" and the class name. */
+export const TYPES: Record<Kind, string> = {
+  key: "pulumi-nodejs:dynamic/notary:Key",
+  repository: "pulumi-nodejs:dynamic/notary:Repository",
+  delegation: "pulumi-nodejs:dynamic/notary:Delegation",
+  signer: "pulumi-nodejs:dynamic/notary:Signer",
+  signedTag: "pulumi-nodejs:dynamic/notary:SignedTag",
+};
+
+/** additionalSecretOutputs of each resource class (provider/src/resources.ts). */
+export const SECRET_OUTPUTS: Record<Kind, string[]> = {
+  key: ["privateKeyPem", "pem", "passphrase"],
+  repository: ["rootKey", "targetsKey", "snapshotKey"],
+  delegation: ["parentKey", "signingKeys"],
+  signer: ["targetsKey"],
+  signedTag: ["signingKeys"],
+};
+
+const serialized = new Map<Kind, Promise<{ text: string; containsSecrets: boolean }>>();
+
+/** `serializeFunction(() => provider, { allowSecrets: true })`, exactly what `pulumi.dynamic.Resource` does; cached. */
+export function serializeProvider(kind: Kind): Promise<{ text: string; containsSecrets: boolean }> {
+  let p = serialized.get(kind);
+  if (!p) {
+    const provider = providers[kind];
+    p = pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }).then((sf) => ({ text: sf.text, containsSecrets: sf.containsSecrets }));
+    serialized.set(kind, p);
+  }
+  return p;
+}
+
+export async function providerText(kind: Kind): Promise<string> {
+  return (await serializeProvider(kind)).text;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Secrets we must never see printed
+
+const SECRETS = new Set<string>(Object.values(DEFAULT_PASSPHRASES));
+
+/** Remember a secret string (a passphrase, or a private key PEM: its base64 body lines are tracked). */
+export function trackSecret(s: string): void {
+  if (s.includes("-----BEGIN")) {
+    for (const line of s.split(/\r?\n/)) if (/^[A-Za-z0-9+/=]{40,}$/.test(line)) SECRETS.add(line.slice(0, 40));
+  } else if (s.length >= 6) SECRETS.add(s);
+}
+
+export type TestKey = { key: PrivateKey; pem: string; pub: string; id: string };
+
+/** A fresh ECDSA P-256 key: unencrypted PKCS#8 PEM (as `Key.privateKeyPem`), PUBLIC KEY PEM, canonical ID. */
+export function newKey(role?: string): TestKey {
+  const key = PrivateKey.generate();
+  const pem = key.exportPkcs8Pem();
+  trackSecret(pem);
+  return { key, pem, pub: writePublicKeyPem(key.publicKey.public, role), id: key.id };
+}
+
+/** Fails if any text contains a PEM private key marker, a tracked key body or a tracked passphrase. */
+export function assertNoLeaks(texts: Iterable<string>, what: string): void {
+  let n = 0;
+  for (const t of texts) {
+    n++;
+    assert.doesNotMatch(t, /PRIVATE KEY-----/, `${what} #${n} contains a PEM private key marker`);
+    for (const s of SECRETS) assert.ok(!t.includes(s), `${what} #${n} contains a secret (key material or passphrase)`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The test environment: notary-server (TLS) + one provider host + a mini engine
+
+export type Env = {
+  server: NotaryServer;
+  host: DynamicHost;
+  engine: MiniEngine;
+  /** A notary CLI trust dir kept for the whole file (it caches roots: TOFU, then rotations must verify). */
+  trustDir: string;
+  /** docker's DOCKER_CONFIG (trust dir `<configDir>/trust`). */
+  dockerConfig: string;
+  /** `127.0.0.1:<notary port>/<path>`: docker derives nothing from it but `docker trust inspect` accepts it. */
+  gun(pathPart: string): string;
+  /** Error messages seen by the tests (scanned for secrets at the end). */
+  errors: string[];
+  stop(): Promise<void>;
+};
+
+export async function startEnv(project: string): Promise<Env> {
+  // Serialize before anything else runs: the first serialization is the slow one.
+  await Promise.all((Object.keys(providers) as Kind[]).map((k) => serializeProvider(k)));
+  const server = await startNotaryServer({ tls: true });
+  let host: DynamicHost | undefined;
+  try {
+    host = await startProviderHost({ cwd: ROOT, project, config: { "notary:serverUrl": server.url, "notary:caPem": server.caPem! } });
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  const env: Env = {
+    server,
+    host,
+    engine: new MiniEngine(host),
+    trustDir: await makeTempDir("notary-trust"),
+    dockerConfig: await makeTempDir("docker-config"),
+    gun: (p) => `${server.host}/${p}`,
+    errors: [],
+    stop: async () => {
+      await host.stop();
+      await server.stop();
+    },
+  };
+  return env;
+}
+
+/** The leak scan every file runs in `after()`: host output, server log, and every error message seen. */
+export function assertEnvLeakFree(env: Env): void {
+  assertNoLeaks(env.host.logs().split("\n"), "host log line");
+  assertNoLeaks(env.errors, "error message");
+  assertNoLeaks(env.server.log().split("\n"), "notary-server log line");
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Goals (wire-form inputs, as the program would register them)
+
+export async function goal(kind: Kind, name: string, inputs: PropertyMap): Promise<ResourceGoal> {
+  return { type: TYPES[kind], name, inputs: { __provider: await providerText(kind), ...inputs }, additionalSecretOutputs: SECRET_OUTPUTS[kind] };
+}
+
+export function urnOf(env: Env, kind: Kind, name: string): string {
+  return env.engine.stack.urn(TYPES[kind], name);
+}
+
+/** Plain (secrets unwrapped) outputs of a resource in the mini engine's stack. */
+export function outputsOf(env: Env, kind: Kind, name: string): Record<string, any> {
+  const e = env.engine.stack.get(urnOf(env, kind, name));
+  assert.ok(e, `${kind} ${name} is in the stack`);
+  return stripSecrets(e.outputs) as Record<string, any>;
+}
+
+/** Run a promise that must fail; records the message for the leak scan and returns the error. */
+export async function expectFailure(env: Env, p: Promise<unknown>, check: RegExp): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    env.errors.push(msg);
+    if (e instanceof CheckFailedError) env.errors.push(...e.failures.map((f) => f.reason));
+    assert.match(msg, check);
+    return e as Error;
+  }
+  assert.fail(`expected a failure matching ${check}`);
+}
+
+export { HostCallError, CheckFailedError };
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Network oracle: the notary server's request log
+
+export type LoggedRequest = { method: string; uri: string; status: number; agent: string };
+
+export function serverRequests(server: NotaryServer): LoggedRequest[] {
+  const out: LoggedRequest[] = [];
+  for (const line of server.log().split("\n")) {
+    if (!line.includes('"response completed"')) continue;
+    try {
+      const j = JSON.parse(line) as Record<string, unknown>;
+      out.push({
+        method: String(j["http.request.method"]),
+        uri: String(j["http.request.uri"]),
+        status: Number(j["http.response.status"]),
+        agent: String(j["http.request.useragent"] ?? ""),
+      });
+    } catch {
+      /* a torn last line */
+    }
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `fn` and asserts the notary server saw no request meanwhile (the log is read after a short settle time, since
+ * the server writes its "response completed" line after answering).
+ */
+export async function withoutNetwork<T>(env: Env, what: string, fn: () => Promise<T>): Promise<T> {
+  await sleep(100);
+  const before = serverRequests(env.server).length;
+  const r = await fn();
+  await sleep(200);
+  const after = serverRequests(env.server);
+  assert.equal(after.length, before, `${what} made no request to the notary server (saw ${JSON.stringify(after.slice(before))})`);
+  return r;
+}
+
+/** Versions of every role the server holds for a GUN, plus a hash of the timestamp (equal ⇒ nothing published). */
+export function fingerprint(env: Env, gun: string): Promise<Record<string, number | string>> {
+  return serverFingerprint(env.server, gun);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The oracles: the Go notary client and docker
+
+function cli(env: Env, trustDir?: string) {
+  return { trustDir: trustDir ?? env.trustDir, server: { url: env.server.url, caFile: env.server.caFile } };
+}
+
+export async function notaryList(env: Env, gun: string, trustDir?: string): Promise<ListRow[]> {
+  return parseNotaryList(await notaryOk(["list", gun], cli(env, trustDir)));
+}
+
+/** `notary list` that is expected to fail because the server has no trust data for the GUN (fresh trust dir). */
+export async function assertNoTrustData(env: Env, gun: string): Promise<void> {
+  const r = await notaryCli(["list", gun], cli(env, await makeTempDir("fresh")));
+  assert.notEqual(r.code, 0, `notary list ${gun} should fail, printed: ${r.stdout}`);
+  assert.match(r.stdout + r.stderr, /does not have trust data/);
+}
+
+export async function notaryDelegations(env: Env, gun: string, trustDir?: string): Promise<DelegationRow[]> {
+  return parseDelegationList(await notaryOk(["delegation", "list", gun], cli(env, trustDir)));
+}
+
+export async function notaryLookup(env: Env, gun: string, tag: string, trustDir?: string): Promise<{ name: string; digest: string; size: number }> {
+  return parseLookup(await notaryOk(["lookup", gun, tag], cli(env, trustDir)));
+}
+
+/** Any notary command against the server, in `trustDir` (default the file's trust dir); throws unless it exits 0. */
+export function notary(env: Env, args: string[], opts: { trustDir?: string; input?: string } = {}): Promise<string> {
+  return notaryOk(args, { ...cli(env, opts.trustDir), ...(opts.input !== undefined ? { input: opts.input } : {}) });
+}
+
+/** Import private keys into a notary trust dir (unencrypted role-labelled files; notary re-encrypts them). */
+export async function importKeys(env: Env, trustDir: string, keys: { key: TestKey; role: string; gun?: string }[]): Promise<void> {
+  const dir = await makeTempDir("import");
+  for (const [i, k] of keys.entries()) {
+    const file = path.join(dir, `k${i}.pem`);
+    await writeFile(
+      file,
+      writePrivateKeyFile({ keyType: k.key.key.keyType, pkcs8: k.key.key.exportPkcs8(), role: k.role, ...(k.gun ? { gun: k.gun } : {}) }),
+      { mode: 0o600 },
+    );
+    await notary(env, ["key", "import", file], { trustDir });
+  }
+}
+
+/** Write a public key file for `notary delegation add`. */
+export async function publicKeyFile(k: TestKey, name: string): Promise<string> {
+  const file = path.join(await makeTempDir("pub"), `${name}.pem`);
+  await writeFile(file, k.pub);
+  return file;
+}
+
+export async function dockerInspect(env: Env, gun: string): Promise<DockerTrustInfo> {
+  const [info] = await dockerTrustInspect(gun, { configDir: env.dockerConfig, server: { url: env.server.url, caPem: env.server.caPem } });
+  assert.ok(info, `docker trust inspect ${gun} printed one entry`);
+  return info;
+}
+
+/**
+ * `docker trust inspect` for a GUN without trust data exits 1 (reference §8.4). Run from a fresh DOCKER_CONFIG: with a
+ * cache docker falls back to the cached trust data when the server has none.
+ */
+export async function dockerInspectFails(env: Env, gun: string): Promise<string> {
+  const r = await dockerCli(["trust", "inspect", gun], { configDir: await makeTempDir("docker-fresh"), server: { url: env.server.url, caPem: env.server.caPem } });
+  assert.notEqual(r.code, 0, `docker trust inspect ${gun} should fail, printed: ${r.stdout}`);
+  assert.match(r.stderr, /no signatures or cannot access/);
+  return r.stderr;
+}
+
+export function adminKeys(info: DockerTrustInfo): { root: string[]; repository: string[] } {
+  const ids = (n: string) => info.AdministrativeKeys.find((k) => k.Name === n)?.Keys.map((k) => k.ID) ?? [];
+  return { root: ids("Root"), repository: ids("Repository") };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// A Repository to hang dependent resources on
+
+export type RepoFixture = { gun: string; root: TestKey; targets: TestKey; outputs: Record<string, any> };
+
+/** `up` a Repository named `name` for `gun` and return its keys and outputs. */
+export async function upRepository(env: Env, name: string, gun: string, extra: PropertyMap = {}): Promise<RepoFixture> {
+  const root = newKey();
+  const targets = newKey();
+  const r = await env.engine.up(await goal("repository", name, { gun, rootKey: secret(root.pem), targetsKey: secret(targets.pem), ...extra }));
+  assert.equal(r.op, "create");
+  return { gun, root, targets, outputs: stripSecrets(r.outputs) as Record<string, any> };
+}
+
+/** What a dependent resource gets from `repository: repo` (resources.ts › repoInputs): gun and trustedRoot. */
+export function repoRef(repo: RepoFixture): PropertyMap {
+  return { gun: repo.gun, trustedRoot: repo.outputs["trustedRoot"] };
+}
+
+/** The same reference during a preview in which the Repository is created too: its computed outputs are unknown. */
+export function repoRefPreview(gun: string): PropertyMap {
+  return { gun, server: UNKNOWN, trustedRoot: UNKNOWN };
+}
+
+export const sha256Hex = (digest: string): string => digest.replace(/^sha256:/, "");

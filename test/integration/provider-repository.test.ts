@@ -1,0 +1,332 @@
+// Repository through the real dynamic provider host, driven like the engine does (preview → up → no-op → updates →
+// replace → refresh with drift → gone out of band → destroy), checked against a real notary-server with the Go notary
+// client and `docker trust inspect`.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { isSecret } from "../support/dynhost.ts";
+import { generateKeyPairSync } from "node:crypto";
+import { httpRequest, makeTempDir } from "../support/stack.ts";
+import {
+  adminKeys,
+  assertEnvLeakFree,
+  CheckFailedError,
+  dockerInspect,
+  dockerInspectFails,
+  expectFailure,
+  fingerprint,
+  goal,
+  HostCallError,
+  importKeys,
+  newKey,
+  notary,
+  notaryList,
+  assertNoTrustData,
+  outputsOf,
+  secret,
+  serverRequests,
+  startEnv,
+  stripSecrets,
+  trackSecret,
+  UNKNOWN,
+  urnOf,
+  withoutNetwork,
+  type Env,
+  type TestKey,
+} from "./provider-helpers.ts";
+import { cachedMeta } from "./interop-helpers.ts";
+
+const DAY = 86_400_000;
+
+let env: Env;
+before(async () => {
+  env = await startEnv("repo-test");
+});
+after(async () => {
+  if (!env) return;
+  try {
+    assertEnvLeakFree(env);
+  } finally {
+    await env.stop();
+  }
+});
+
+function repoInputs(gun: string, root: TestKey, targets: TestKey, extra: Record<string, unknown> = {}) {
+  return { gun, rootKey: secret(root.pem), targetsKey: secret(targets.pem), ...extra };
+}
+
+describe("Repository: lifecycle of one GUN", () => {
+  let gun: string;
+  let root: TestKey;
+  let targets: TestKey;
+  const up = async (inputs: Record<string, unknown>, preview = false) => env.engine.up(await goal("repository", "app", inputs), { preview });
+
+  before(() => {
+    gun = env.gun("team/app");
+    root = newKey();
+    targets = newKey();
+  });
+
+  test("preview of a create with unknown keys: Check only, no network, nothing recorded", async () => {
+    const r = await withoutNetwork(env, "preview create", () => up({ gun, rootKey: UNKNOWN, targetsKey: UNKNOWN }, true));
+    assert.equal(r.op, "create");
+    assert.equal(r.id, "");
+    assert.deepEqual(r.steps.map((s) => [s.op, s.preview]), [["create", true]]);
+    assert.equal(stripSecrets(r.outputs)["rootKey"], UNKNOWN, "preview state echoes the inputs");
+    // A preview with known keys validates them, still without the network.
+    await withoutNetwork(env, "preview create (known keys)", () => up(repoInputs(gun, root, targets), true));
+    assert.equal(env.engine.stack.size, 0);
+    assert.deepEqual(await fingerprint(env, gun), {}, "nothing on the server");
+  });
+
+  test("create initializes the trust data; notary and docker see the declared keys", async () => {
+    const r = await up(repoInputs(gun, root, targets));
+    assert.equal(r.op, "create");
+    assert.equal(r.id, gun);
+    const o = stripSecrets(r.outputs) as Record<string, any>;
+    assert.equal(o["rootCanonicalKeyId"], root.id);
+    assert.equal(o["targetsKeyId"], targets.id);
+    assert.equal(o["snapshotManagedBy"], "server");
+    assert.deepEqual(o["versions"], { root: 1, targets: 1, snapshot: 1, timestamp: 1 });
+    assert.equal(o["serverUrl"], env.server.url);
+    for (const k of ["rootKey", "targetsKey"]) assert.ok(isSecret(r.outputs[k]), `${k} stays secret in the state`);
+    // trustedRoot is the root.json the server serves.
+    const served = await fetchRoot(env, gun);
+    assert.equal(Buffer.from(o["trustedRoot"], "base64").toString("utf8"), served);
+
+    assert.deepEqual(await notaryList(env, gun), []);
+    const info = await dockerInspect(env, gun);
+    assert.deepEqual(adminKeys(info), { root: [o["rootKeyId"]], repository: [o["targetsKeyId"]] });
+    assert.deepEqual(info.Signers, []);
+  });
+
+  test("no-op: Diff says DIFF_NONE without the network, nothing is published", async () => {
+    const fp = await fingerprint(env, gun);
+    const r = await withoutNetwork(env, "up without changes", () => up(repoInputs(gun, root, targets)));
+    assert.equal(r.op, "same");
+    assert.equal(r.diff?.changes, "DIFF_NONE");
+    assert.deepEqual(await fingerprint(env, gun), fp);
+  });
+
+  test("preview of an update whose new targets key is unknown: DIFF_SOME, no network", async () => {
+    const before = env.engine.stack.get(urnOf(env, "repository", "app"))!.outputs;
+    const r = await withoutNetwork(env, "preview update", () => up({ ...repoInputs(gun, root, targets), targetsKey: UNKNOWN }, true));
+    assert.equal(r.op, "update");
+    assert.equal(r.diff?.changes, "DIFF_SOME");
+    assert.deepEqual(r.diff?.replaces, []);
+    assert.deepEqual(env.engine.stack.get(urnOf(env, "repository", "app"))!.outputs, before, "a preview records nothing");
+  });
+
+  test("update: rotate the targets key (root v2); notary (cached root v1) and docker follow", async () => {
+    targets = newKey();
+    const preview = await withoutNetwork(env, "preview update", () => up(repoInputs(gun, root, targets), true));
+    assert.equal(preview.diff?.changes, "DIFF_SOME");
+    const r = await up(repoInputs(gun, root, targets));
+    assert.equal(r.op, "update");
+    const o = stripSecrets(r.outputs) as Record<string, any>;
+    assert.equal(o["targetsKeyId"], targets.id);
+    assert.equal(o["versions"].root, 2);
+    assert.deepEqual(await notaryList(env, gun), []);
+    assert.equal((await cachedMeta(env.trustDir, gun, "root")).signed.version, 2);
+    assert.deepEqual(adminKeys(await dockerInspect(env, gun)).repository, [targets.id]);
+  });
+
+  test("update: rotate the root key; a trust dir that pinned the old root still verifies", async () => {
+    const oldRootKeyId = outputsOf(env, "repository", "app")["rootKeyId"];
+    root = newKey();
+    const r = await up(repoInputs(gun, root, targets));
+    assert.equal(r.op, "update");
+    const o = stripSecrets(r.outputs) as Record<string, any>;
+    assert.equal(o["rootCanonicalKeyId"], root.id);
+    assert.notEqual(o["rootKeyId"], oldRootKeyId);
+    assert.equal(o["versions"].root, 3);
+    // notary's cache holds root v2 signed by the old key: the new root must chain from it.
+    assert.deepEqual(await notaryList(env, gun), []);
+    const cached = await cachedMeta(env.trustDir, gun, "root");
+    assert.equal(cached.signed.version, 3);
+    assert.deepEqual(adminKeys(await dockerInspect(env, gun)).root, [o["rootKeyId"]]);
+    // A fresh trust dir (TOFU) sees the same root.
+    assert.deepEqual(await notaryList(env, gun, await makeTempDir("fresh")), []);
+  });
+
+  test("update: snapshot key client-held, then back to server-managed", async () => {
+    const snap = newKey();
+    let r = await up(repoInputs(gun, root, targets, { snapshotKey: secret(snap.pem) }));
+    assert.equal(r.op, "update");
+    let o = stripSecrets(r.outputs) as Record<string, any>;
+    assert.equal(o["snapshotManagedBy"], "client");
+    assert.equal(o["snapshotKeyId"], snap.id);
+    assert.ok(isSecret(r.outputs["snapshotKey"]));
+    assert.deepEqual(await notaryList(env, gun), []);
+    const v = o["versions"];
+
+    r = await up(repoInputs(gun, root, targets));
+    assert.equal(r.op, "update");
+    o = stripSecrets(r.outputs) as Record<string, any>;
+    assert.equal(o["snapshotManagedBy"], "server");
+    assert.notEqual(o["snapshotKeyId"], snap.id);
+    assert.equal(o["versions"].root, v.root + 1);
+    assert.deepEqual(await notaryList(env, gun), []);
+    // A refresh sees the same keys, and the next up is a no-op. (The server signing snapshots again is exercised by
+    // the next test: notary's key rotation needs it.)
+    const rr = await env.engine.refresh(urnOf(env, "repository", "app"));
+    assert.equal(stripSecrets(rr.outputs)["snapshotKeyId"], o["snapshotKeyId"]);
+    assert.equal((await up(repoInputs(gun, root, targets))).op, "same");
+  });
+
+  test("refresh with drift: the targets key rotated elsewhere; Read shows it, Diff says DIFF_SOME, Update restores", async () => {
+    const elsewhere = await makeTempDir("elsewhere");
+    await importKeys(env, elsewhere, [{ key: root, role: "root" }]);
+    await notary(env, ["key", "rotate", gun, "targets"], { trustDir: elsewhere });
+    assert.deepEqual(await notaryList(env, gun), [], "notary verifies the rotated trust data");
+    const drifted = adminKeys(await dockerInspect(env, gun)).repository;
+    assert.equal(drifted.length, 1);
+    assert.notEqual(drifted[0], targets.id);
+
+    const rr = await env.engine.refresh(urnOf(env, "repository", "app"));
+    assert.equal(rr.op, "refresh");
+    assert.equal(rr.changed, true);
+    assert.equal(stripSecrets(rr.outputs)["targetsKeyId"], drifted[0], "Read returns what the server holds");
+
+    const preview = await withoutNetwork(env, "preview after drift", () => up(repoInputs(gun, root, targets), true));
+    assert.equal(preview.diff?.changes, "DIFF_SOME");
+    const r = await up(repoInputs(gun, root, targets));
+    assert.equal(r.op, "update");
+    assert.equal(stripSecrets(r.outputs)["targetsKeyId"], targets.id);
+    assert.deepEqual(adminKeys(await dockerInspect(env, gun)).repository, [targets.id]);
+    assert.deepEqual(await notaryList(env, gun), []);
+    assert.deepEqual(await notaryList(env, gun, elsewhere), [], "the other client follows the rotation back");
+  });
+
+  test("a changed server URL is a replacement with delete-before-replace (Diff only, no network)", async () => {
+    const urn = urnOf(env, "repository", "app");
+    const old = env.engine.stack.get(urn)!;
+    const news = { ...(await goal("repository", "app", repoInputs(gun, root, targets))).inputs };
+    const d1 = await withoutNetwork(env, "diff server change", () =>
+      env.host.diff(urn, old.id, stripSecrets(old.outputs), stripSecrets({ ...news, server: { url: "https://127.0.0.1:1" } })),
+    );
+    assert.equal(d1.changes, "DIFF_SOME");
+    assert.deepEqual(d1.replaces, ["server"]);
+    assert.equal(d1.deleteBeforeReplace, true);
+  });
+
+  test("destroy with deleteOnDestroy: true removes the trust data (notary and docker find none)", async () => {
+    const urn = urnOf(env, "repository", "app");
+    // Switch deleteOnDestroy on: an update that publishes nothing.
+    const fp = await fingerprint(env, gun);
+    const r = await up(repoInputs(gun, root, targets, { deleteOnDestroy: true }));
+    assert.equal(r.op, "update");
+    assert.deepEqual(await fingerprint(env, gun), fp, "no trust data changed");
+    await env.engine.destroy(urn);
+    assert.equal(env.engine.stack.get(urn), undefined);
+    await assertNoTrustData(env, gun);
+    await dockerInspectFails(env, gun);
+  });
+});
+
+describe("Repository: replace, renewal, gone out of band, check failures", () => {
+  test("GUN change: DIFF_SOME, replaces [gun], delete-before-replace; old data deleted, new data created", async () => {
+    const a = env.gun("team/replace-a");
+    const b = env.gun("team/replace-b");
+    const root = newKey();
+    const targets = newKey();
+    const g = async (gun: string) => goal("repository", "moving", repoInputs(gun, root, targets, { deleteOnDestroy: true }));
+    await env.engine.up(await g(a));
+    const gb = await g(b);
+    const preview = await withoutNetwork(env, "preview replace", () => env.engine.up(gb, { preview: true }));
+    assert.equal(preview.op, "replace");
+    const r = await env.engine.up(gb);
+    assert.equal(r.op, "replace");
+    assert.equal(r.diff?.changes, "DIFF_SOME");
+    assert.deepEqual(r.diff?.replaces, ["gun"]);
+    assert.equal(r.diff?.deleteBeforeReplace, true);
+    assert.deepEqual(r.steps.map((s) => s.op), ["delete-replaced", "replace", "create-replacement"]);
+    assert.equal(r.id, b);
+    await assertNoTrustData(env, a);
+    assert.deepEqual(await notaryList(env, b), []);
+    assert.deepEqual(adminKeys(await dockerInspect(env, b)).root, [stripSecrets(r.outputs)["rootKeyId"]]);
+
+    // Deleted out of band: refresh drops it (Read returns an empty id).
+    await notary(env, ["delete", b, "--remote"]);
+    const rr = await env.engine.refresh(urnOf(env, "repository", "moving"));
+    assert.equal(rr.op, "read-gone");
+    assert.equal(rr.id, "");
+    assert.equal(env.engine.stack.get(urnOf(env, "repository", "moving")), undefined);
+  });
+
+  test("renewal: targets inside renewBeforeDays → DIFF_SOME without the network; Update re-signs with a fresh expiry", async () => {
+    const gun = env.gun("team/renew");
+    const root = newKey();
+    const targets = newKey();
+    const inputs = (renew: number) => repoInputs(gun, root, targets, { expiry: { targetsDays: 30 }, renewBeforeDays: renew });
+    const c = await env.engine.up(await goal("repository", "renew", inputs(60)));
+    const o1 = stripSecrets(c.outputs) as Record<string, any>;
+    assert.ok(Math.abs(new Date(o1["expires"].targets).getTime() - (Date.now() + 30 * DAY)) < 60_000, "targets expires in 30 days");
+
+    // 30 days left, renew 60 days before: due.
+    const g60 = await goal("repository", "renew", inputs(60));
+    const p = await withoutNetwork(env, "diff of a due role", () => env.engine.up(g60, { preview: true }));
+    assert.equal(p.diff?.changes, "DIFF_SOME");
+    const t0 = Date.now();
+    const u = await env.engine.up(await goal("repository", "renew", inputs(60)));
+    assert.equal(u.op, "update");
+    const o2 = stripSecrets(u.outputs) as Record<string, any>;
+    assert.equal(o2["versions"].targets, o1["versions"].targets + 1);
+    assert.ok(new Date(o2["expires"].targets).getTime() >= t0 + 30 * DAY - 2_000, "fresh expiry");
+    assert.ok(o2["expires"].targets > o1["expires"].targets);
+    assert.equal((await notary(env, ["list", gun])).includes("No targets"), true);
+
+    // With a 7-day window the same expiry is not due: the input change publishes nothing, then Diff is DIFF_NONE.
+    const fp = await fingerprint(env, gun);
+    assert.equal((await env.engine.up(await goal("repository", "renew", inputs(7)))).op, "update");
+    assert.deepEqual(await fingerprint(env, gun), fp, "nothing re-signed");
+    const g7 = await goal("repository", "renew", inputs(7));
+    const same = await withoutNetwork(env, "no-op", () => env.engine.up(g7));
+    assert.equal(same.op, "same");
+    assert.equal(same.diff?.changes, "DIFF_NONE");
+
+    // Destroy with the default deleteOnDestroy (false): the trust data stays on the server.
+    await env.engine.destroy(urnOf(env, "repository", "renew"));
+    assert.deepEqual(await fingerprint(env, gun), fp);
+    assert.deepEqual(await notaryList(env, gun, await makeTempDir("fresh")), []);
+  });
+
+  test("check failures: bad GUN, unreadable keys, bad expiry — rejected by Check, nothing sent", async () => {
+    const root = newKey();
+    const targets = newKey();
+    const bad = await goal("repository", "bad", { gun: "Not A Gun!", rootKey: secret("not a pem"), targetsKey: secret(targets.pem), expiry: { targetsDays: -1 } });
+    const e = await withoutNetwork(env, "check failures", () => expectFailure(env, env.engine.up(bad), /is invalid/));
+    assert.ok(e instanceof CheckFailedError);
+    assert.deepEqual(e.failures.map((f) => f.property).sort(), ["expiry.targetsDays", "gun", "rootKey"]);
+    assert.equal(env.engine.stack.get(urnOf(env, "repository", "bad")), undefined);
+    // A root key that is not ECDSA (Ed25519) is refused too.
+    const ed = await goal("repository", "bad", { gun: env.gun("team/ed"), rootKey: secret(ed25519Pem()), targetsKey: secret(root.pem) });
+    const e2 = await withoutNetwork(env, "check ed25519 root", () => expectFailure(env, env.engine.up(ed), /ECDSA/));
+    assert.deepEqual((e2 as CheckFailedError).failures.map((f) => f.property), ["rootKey"]);
+  });
+
+  test("adopting a GUN whose root is held by another key fails with a coded error naming both key IDs; nothing published", async () => {
+    const gun = env.gun("team/taken");
+    const owner = { root: newKey(), targets: newKey() };
+    await env.engine.up(await goal("repository", "owner", repoInputs(gun, owner.root, owner.targets)));
+    const fp = await fingerprint(env, gun);
+    const intruder = newKey();
+    const before = serverRequests(env.server).filter((r) => r.method !== "GET").length;
+    const err = await expectFailure(env, env.engine.up(await goal("repository", "intruder", repoInputs(gun, intruder, newKey()))), /^TRUST_[A-Z_]+: /);
+    assert.ok(err instanceof HostCallError);
+    assert.ok(err.message.includes(owner.root.id) && err.message.includes(intruder.id), err.message);
+    assert.equal(env.engine.stack.get(urnOf(env, "repository", "intruder")), undefined);
+    assert.equal(serverRequests(env.server).filter((r) => r.method !== "GET").length, before, "no write request");
+    assert.deepEqual(await fingerprint(env, gun), fp);
+  });
+});
+
+async function fetchRoot(e: Env, gun: string): Promise<string> {
+  const r = await httpRequest(`${e.server.url}/v2/${gun}/_trust/tuf/root.json`, { ca: e.server.caPem! });
+  return r.body.toString("utf8");
+}
+
+function ed25519Pem(): string {
+  const pem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  trackSecret(pem);
+  return pem;
+}
