@@ -117,12 +117,16 @@ class SignedTagProvider implements pulumi.dynamic.ResourceProvider {
   async check(_olds: Any, news: Any): Promise<pulumi.dynamic.CheckResult> {
     const rt: Runtime = await import("pulumi-notary/runtime");
     const failures = rt.checkSignedTag(news);
-    if (failures.length === 0) rt.stageSignedTag(this.config, _olds, news);
+    // A check with no old inputs precedes a create: announce the change so it can ride along with other publishes.
+    if (failures.length === 0 && (!_olds || Object.keys(_olds).length === 0)) rt.stageSignedTag(this.config, undefined, news);
     return { inputs: news, failures };
   }
   async diff(_id: string, olds: Any, news: Any): Promise<pulumi.dynamic.DiffResult> {
     const rt: Runtime = await import("pulumi-notary/runtime");
-    return rt.diffSignedTag(olds, news, this.config);
+    const d = rt.diffSignedTag(olds, news, this.config);
+    // An update is planned: announce it (a replacement goes through delete and create instead).
+    if (d.changes && !d.replaces?.length) rt.stageSignedTag(this.config, olds, news);
+    return d;
   }
   async create(inputs: Any): Promise<pulumi.dynamic.CreateResult> {
     const rt: Runtime = await import("pulumi-notary/runtime");

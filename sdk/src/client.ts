@@ -83,6 +83,8 @@ type Pending = {
   id?: string;
   /** A staged intent riding along with someone else's publish: no caller waits for it. */
   rider?: boolean;
+  /** When a staged intent is dropped unpublished (its owner never came). */
+  expiresAt?: number;
   resolve: (r: PublishResult) => void;
   reject: (e: unknown) => void;
 };
@@ -346,8 +348,9 @@ export class Repository {
    * be applied is dropped silently; a publish the server rejects is retried without riders, so callers only ever fail
    * for their own changes. Staging does no I/O.
    */
-  stage(id: string, changes: ChangeSource, opts: { keys: readonly PrivateKey[] }): void {
-    this.#staged.set(id, { changes, keys: opts.keys, id, rider: true, resolve: () => {}, reject: () => {} });
+  stage(id: string, changes: ChangeSource, opts: { keys: readonly PrivateKey[]; ttlMs?: number }): void {
+    const expiresAt = Date.now() + (opts.ttlMs ?? 60_000);
+    this.#staged.set(id, { changes, keys: opts.keys, id, rider: true, expiresAt, resolve: () => {}, reject: () => {} });
   }
 
   /** Forget a staged intent. */
@@ -425,6 +428,8 @@ export class Repository {
       // Staged intents of other owners ride along (real items come first; an owner's own publish supersedes its intent).
       const ownIds = new Set(live.flatMap((p) => (p.id ? [p.id] : [])));
       for (const id of ownIds) this.#staged.delete(id);
+      const now = Date.now();
+      for (const [id, r] of this.#staged) if ((r.expiresAt ?? Infinity) < now) this.#staged.delete(id);
       const riders = withRiders ? [...this.#staged.values()] : [];
       try {
         const state = this.#state ?? (await this.fetch());

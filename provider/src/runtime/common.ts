@@ -148,8 +148,24 @@ export async function stateOf(repo: SdkRepository): Promise<RepoState | undefine
   }
 }
 
-/** Parse a private key PEM: PKCS#8 (plain or encrypted notary/docker files), SEC1 `EC PRIVATE KEY`, notary Ed25519. */
+const parsedKeys = new Map<string, PrivateKey>();
+
+/**
+ * Parse a private key PEM: PKCS#8 (plain or encrypted notary/docker files), SEC1 `EC PRIVATE KEY`, notary Ed25519.
+ * Parsed keys are kept per process (keyed by a hash of PEM and passphrase): every resource of a run signs with the
+ * same few keys, and parsing costs about a millisecond.
+ */
 export function parsePrivateKey(pem: string, field: string, passphrase?: string): PrivateKey {
+  const cacheKey = typeof pem === "string" ? createHash("sha256").update(pem).update("\0").update(passphrase ?? "").digest("hex") : "";
+  const hit = cacheKey ? parsedKeys.get(cacheKey) : undefined;
+  if (hit) return hit;
+  const key = parsePrivateKeyUncached(pem, field, passphrase);
+  if (parsedKeys.size > 1000) parsedKeys.clear();
+  parsedKeys.set(cacheKey, key);
+  return key;
+}
+
+function parsePrivateKeyUncached(pem: string, field: string, passphrase?: string): PrivateKey {
   if (typeof pem !== "string" || !pem.includes("-----BEGIN")) throw inputError(field, "expected a PEM private key");
   try {
     const parsed = readPrivateKeyFile(pem, passphrase);

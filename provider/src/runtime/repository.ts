@@ -27,6 +27,7 @@ import {
   repositoryFor,
   type ProviderConfig,
   type ServerInput,
+  stateOf,
 } from "./common.ts";
 import { assertGunInput, type CheckFailure, type DiffResult } from "./checks.ts";
 
@@ -267,7 +268,7 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
   };
   const repo = repositoryFor(config, inputs.server, inputs.gun, { trustedRoot: olds.trustedRoot });
   repo.configure({ expiry: expiryPolicy(inputs.expiry) });
-  let state = await repo.fetch();
+  let state = await repo.current();
   const policyChanged = JSON.stringify(inputs.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {});
   const r = await reconcile(repo, state, keys, {
     renewBeforeDays: renewBefore(inputs, config),
@@ -281,8 +282,8 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
 /** Refresh: what the server verifiably holds now; undefined when the trust data is gone. */
 export async function readRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<RepositoryOutputs | undefined> {
   const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot });
-  if (!(await repo.exists())) return undefined;
-  const state = await repo.fetch();
+  const state = await stateOf(repo);
+  if (!state) return undefined;
   return repositoryOutputs(olds, state, repo.server.baseUrl, rootCertOf(state));
 }
 

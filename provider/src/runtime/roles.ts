@@ -4,7 +4,7 @@
  */
 import { NotaryError, keyToJson, keyJsonId, canonicalKeyId, keyFromJson, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
 import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index.ts";
-import { isDue, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
+import { isDue, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
 import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
 
@@ -120,7 +120,7 @@ async function applyDelegation(config: ProviderConfig, inputs: DelegationInputs,
     const file = repo.state ? roleFile(repo.state, inputs.role) : undefined;
     if (!file || isDue(file.file.signed.expires, renewBeforeDays) || file.status !== "valid") changes.push({ type: "witness", role: inputs.role });
   }
-  if (!repo.state) await repo.fetch();
+  await repo.current();
   const { state } = await repo.publish(changes, { keys });
   return delegationOutputs(inputs, state);
 }
@@ -136,15 +136,15 @@ export function updateDelegation(config: ProviderConfig, _olds: DelegationOutput
 
 export async function readDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<DelegationOutputs | undefined> {
   const repo = repoOf(config, olds);
-  if (!(await repo.exists())) return undefined;
-  const state = await repo.fetch();
+  const state = await stateOf(repo);
+  if (!state) return undefined;
   if (!delegationEntry(state, olds.role)) return undefined;
   return delegationOutputs(olds, state);
 }
 
 export async function deleteDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<void> {
   const repo = repoOf(config, olds);
-  if (!(await repo.exists())) return;
+  if (!(await stateOf(repo))) return;
   await repo.publish([{ type: "removeDelegation", name: olds.role }], { keys: [parsePrivateKey(olds.parentKey, "parentKey")] });
 }
 
@@ -218,7 +218,7 @@ function otherSignersKeyIds(state: RepoState, role: string): Set<string> {
 async function applySigner(config: ProviderConfig, inputs: SignerInputs, previousKeyIds: readonly string[]): Promise<SignerOutputs> {
   const repo = repoOf(config, inputs);
   const mine = signerKeys(inputs);
-  const state0 = repo.state ?? (await repo.fetch());
+  const state0 = await repo.current();
   // A key this signer no longer uses leaves releases only if no other signer still uses it (as deleteSigner does).
   const others = otherSignersKeyIds(state0, `targets/${inputs.name}`);
   const stale = previousKeyIds.filter((id) => !mine.keyIds.includes(id) && !others.has(id));
@@ -241,8 +241,8 @@ export function updateSigner(config: ProviderConfig, olds: SignerOutputs, news: 
 
 export async function readSigner(config: ProviderConfig, olds: SignerOutputs): Promise<SignerOutputs | undefined> {
   const repo = repoOf(config, olds);
-  if (!(await repo.exists())) return undefined;
-  const state = await repo.fetch();
+  const state = await stateOf(repo);
+  if (!state) return undefined;
   if (!delegationEntry(state, `targets/${olds.name}`)) return undefined;
   return signerOutputs(olds, state);
 }
@@ -253,8 +253,8 @@ export async function readSigner(config: ProviderConfig, olds: SignerOutputs): P
  */
 export async function deleteSigner(config: ProviderConfig, olds: SignerOutputs): Promise<void> {
   const repo = repoOf(config, olds);
-  if (!(await repo.exists())) return;
-  const state = await repo.fetch();
+  const state = await stateOf(repo);
+  if (!state) return;
   const role = `targets/${olds.name}`;
   const otherKeys = otherSignersKeyIds(state, role);
   const drop = (olds.keyIds ?? []).filter((id) => !otherKeys.has(id));

@@ -15,7 +15,7 @@ import {
   keyFromJson,
 } from "../../../sdk/src/index.ts";
 import type { Change, RepoState, FileMeta } from "../../../sdk/src/index.ts";
-import { DEFAULT_RENEW_BEFORE_DAYS, inputError, isDue, isUnknown, parsePrivateKey, plain, type ProviderConfig } from "./common.ts";
+import { DEFAULT_RENEW_BEFORE_DAYS, inputError, isDue, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
 import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
 import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
 
@@ -258,8 +258,8 @@ export function updateSignedTag(config: ProviderConfig, olds: SignedTagOutputs, 
 
 export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<SignedTagOutputs | undefined> {
   const repo = repoOf(config, olds);
-  if (!(await repo.exists())) return undefined;
-  const state = await repo.fetch(); // what the server holds now, not this process's cached state
+  const state = await stateOf(repo);
+  if (!state) return undefined;
   const roles = olds.signedRoles ?? [olds.signedRole];
   if (!roles.some((r) => lookupTarget(state, olds.tag, [r]))) return undefined;
   return outputsOf(olds, state, roles, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });
@@ -268,10 +268,11 @@ export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutpu
 /** Revoke: remove the tag from the role (as `docker trust revoke` does for the roles it can sign). */
 export async function deleteSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<void> {
   const repo = repoOf(config, olds);
-  if (!(await repo.exists())) return;
+  if (!(await stateOf(repo))) return;
   const keys = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
   const roles = olds.signedRoles ?? [olds.signedRole];
-  await repo.publish(roles.map((role) => ({ type: "removeTarget" as const, role, name: olds.tag })), { keys });
+  // Same owner id as the tag's staged intent, so a stale intent can never re-sign what this removes.
+  await repo.publish(roles.map((role) => ({ type: "removeTarget" as const, role, name: olds.tag })), { keys, id: stageId(olds) });
 }
 
 export { isDelegationName };
