@@ -5,6 +5,9 @@
 import * as repository from "./repository.ts";
 import * as roles from "./roles.ts";
 import * as signedTag from "./signed-tag.ts";
+import * as keyImpl from "./key.ts";
+import type { ProviderConfig } from "./common.ts";
+import type { CheckFailure, DiffResult } from "./checks.ts";
 
 export * from "./common.ts";
 export * from "./checks.ts";
@@ -36,20 +39,71 @@ export function withErrorCode<A extends unknown[], R>(f: (...args: A) => R): (..
   };
 }
 
-// The CRUD entry points the providers call, with coded messages (these shadow the `export *` names above).
-export const createRepository = withErrorCode(repository.createRepository);
-export const updateRepository = withErrorCode(repository.updateRepository);
-export const readRepository = withErrorCode(repository.readRepository);
-export const deleteRepository = withErrorCode(repository.deleteRepository);
-export const createDelegation = withErrorCode(roles.createDelegation);
-export const updateDelegation = withErrorCode(roles.updateDelegation);
-export const readDelegation = withErrorCode(roles.readDelegation);
-export const deleteDelegation = withErrorCode(roles.deleteDelegation);
-export const createSigner = withErrorCode(roles.createSigner);
-export const updateSigner = withErrorCode(roles.updateSigner);
-export const readSigner = withErrorCode(roles.readSigner);
-export const deleteSigner = withErrorCode(roles.deleteSigner);
-export const createSignedTag = withErrorCode(signedTag.createSignedTag);
-export const updateSignedTag = withErrorCode(signedTag.updateSignedTag);
-export const readSignedTag = withErrorCode(signedTag.readSignedTag);
-export const deleteSignedTag = withErrorCode(signedTag.deleteSignedTag);
+type Crud = {
+  check(config: ProviderConfig, olds: Any, news: Any): { inputs: Any; failures: CheckFailure[] };
+  diff(config: ProviderConfig, id: string, olds: Any, news: Any): DiffResult;
+  create(config: ProviderConfig, inputs: Any): Promise<{ id: string; outs: Any }> | { id: string; outs: Any };
+  /** undefined when the object is gone (the engine then drops it from state). */
+  read(config: ProviderConfig, id: string, props: Any): Promise<Any | undefined>;
+  update(config: ProviderConfig, id: string, olds: Any, news: Any): Promise<Any>;
+  delete(config: ProviderConfig, id: string, props: Any): Promise<void>;
+};
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+const coded = <T extends Crud>(c: T): T =>
+  Object.fromEntries(Object.entries(c).map(([k, f]) => [k, withErrorCode(f as (...a: unknown[]) => unknown)])) as T;
+
+/** The CRUD table the providers call (`rt.crud[kind][method]`), every entry with coded error messages. */
+export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" | "key", Crud> = {
+  repository: coded({
+    check: (_c, _o, news) => ({ inputs: news, failures: repository.checkRepository(news) }),
+    diff: (c, _id, olds, news) => repository.diffRepository(olds, news, c),
+    create: (c, inputs) => repository.createRepository(c, inputs),
+    read: (c, _id, props) => repository.readRepository(c, props),
+    update: (c, _id, olds, news) => repository.updateRepository(c, olds, news),
+    delete: (c, _id, props) => repository.deleteRepository(c, props),
+  }),
+  delegation: coded({
+    check: (_c, _o, news) => ({ inputs: news, failures: roles.checkDelegation(news) }),
+    diff: (c, _id, olds, news) => roles.diffDelegation(olds, news, c),
+    create: (c, inputs) => roles.createDelegation(c, inputs),
+    read: (c, _id, props) => roles.readDelegation(c, props),
+    update: (c, _id, olds, news) => roles.updateDelegation(c, olds, news),
+    delete: (c, _id, props) => roles.deleteDelegation(c, props),
+  }),
+  signer: coded({
+    check: (_c, _o, news) => ({ inputs: news, failures: roles.checkSigner(news) }),
+    diff: (_c, _id, olds, news) => roles.diffSigner(olds, news),
+    create: (c, inputs) => roles.createSigner(c, inputs),
+    read: (c, _id, props) => roles.readSigner(c, props),
+    update: (c, _id, olds, news) => roles.updateSigner(c, olds, news),
+    delete: (c, _id, props) => roles.deleteSigner(c, props),
+  }),
+  signedTag: coded({
+    check: (c, olds, news) => {
+      const failures = signedTag.checkSignedTag(news);
+      // A check with no old inputs precedes a create: announce the change so it can ride along with other publishes.
+      if (failures.length === 0 && (!olds || Object.keys(olds).length === 0)) signedTag.stageSignedTag(c, undefined, news);
+      return { inputs: news, failures };
+    },
+    diff: (c, _id, olds, news) => {
+      const d = signedTag.diffSignedTag(olds, news, c);
+      // An update is planned: announce it (a replacement goes through delete and create instead).
+      if (d.changes && !d.replaces?.length) signedTag.stageSignedTag(c, olds, news);
+      return d;
+    },
+    create: (c, inputs) => signedTag.createSignedTag(c, inputs),
+    read: (c, _id, props) => signedTag.readSignedTag(c, props),
+    update: (c, _id, olds, news) => signedTag.updateSignedTag(c, olds, news),
+    delete: (c, _id, props) => signedTag.deleteSignedTag(c, props),
+  }),
+  key: coded({
+    check: (_c, _o, news) => ({ inputs: news, failures: keyImpl.checkKey(news) }),
+    diff: (_c, _id, olds, news) => keyImpl.diffKey(olds, news),
+    create: (_c, inputs) => keyImpl.createKey(inputs),
+    read: async (_c, _id, props) => props,
+    update: async (_c, _id, olds, news) => ({ ...olds, ...news }),
+    delete: async () => {},
+  }),
+};
