@@ -168,7 +168,9 @@ export function parsePrivateKey(pem: string, field: string, passphrase?: string)
 function parsePrivateKeyUncached(pem: string, field: string, passphrase?: string): PrivateKey {
   if (typeof pem !== "string" || !pem.includes("-----BEGIN")) throw inputError(field, "expected a PEM private key");
   try {
-    const parsed = readPrivateKeyFile(pem, passphrase);
+    // An encrypted notary/docker key file without an explicit passphrase: the CLIs' environment variables, chosen by
+    // the file's `role:` header as notary and docker choose them.
+    const parsed = readPrivateKeyFile(pem, passphrase ?? ((block: { role?: string }) => envPassphrase(block.role)));
     return PrivateKey.fromPkcs8(parsed.pkcs8);
   } catch (e) {
     if (e instanceof NotaryError && e.code !== "KEY_FILE_INVALID") {
@@ -181,6 +183,17 @@ function parsePrivateKeyUncached(pem: string, field: string, passphrase?: string
       throw inputError(field, "is not a private key that can be read (PKCS#8, EC PRIVATE KEY, or a notary/docker key file)");
     }
   }
+}
+
+/**
+ * notary's `NOTARY_<ROLE>_PASSPHRASE` (delegation for any other alias), then docker's
+ * `DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE` / `DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE` (reference §9.4).
+ */
+export function envPassphrase(role: string | undefined, env: Record<string, string | undefined> = process.env): string | undefined {
+  const r = role ?? "";
+  const notaryVar = r === "root" || r === "targets" || r === "snapshot" ? `NOTARY_${r.toUpperCase()}_PASSPHRASE` : "NOTARY_DELEGATION_PASSPHRASE";
+  const dockerVar = r === "root" ? "DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE" : "DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE";
+  return env[notaryVar] || env[dockerVar] || undefined;
 }
 
 /** Parse a public key PEM (`PUBLIC KEY`, docker `.pub` with `role:` header) or certificate. */
