@@ -11,6 +11,7 @@ import { startNotaryServer, makeTempDir, notaryOk } from "../test/support/stack.
 import { startProviderHost, type DynamicHost } from "../test/support/dynhost.ts";
 import { startTcpProxy } from "../test/support/tcp-proxy.ts";
 import { requestCursor, isPublish } from "../test/support/server-log.ts";
+import { simulateEngine as engine, pool } from "../test/support/engine-sim.ts";
 import { providers } from "../dist/provider/src/providers.js";
 import { NotaryClient, PrivateKey, keyToJson, listTargets } from "../dist/sdk/src/index.js";
 
@@ -55,44 +56,6 @@ const texts = {
 
 async function host(): Promise<DynamicHost> {
   return startProviderHost({ cwd: ROOT, project: "bench", config: { "notary:serverUrl": url } });
-}
-
-/**
- * The engine's shape: the step generator checks registrations one at a time (serially), and the step executor runs
- * up to `limit` creates at once.
- */
-async function engine<T>(items: T[], limit: number, check: (t: T) => Promise<unknown>, step: (t: T, checked: unknown) => Promise<void>): Promise<void> {
-  const ready: { t: T; c: unknown }[] = [];
-  let generated = false;
-  let wake: (() => void) | undefined;
-  const gen = (async () => {
-    for (const t of items) {
-      ready.push({ t, c: await check(t) });
-      wake?.();
-    }
-    generated = true;
-    wake?.();
-  })();
-  const worker = async () => {
-    for (;;) {
-      const job = ready.shift();
-      if (job) {
-        await step(job.t, job.c);
-        continue;
-      }
-      if (generated) return;
-      await new Promise<void>((r) => (wake = r));
-    }
-  };
-  await Promise.all([gen, ...Array.from({ length: limit }, worker)]);
-}
-
-/** Run `fn` over items with at most `limit` in flight: the engine's step executor. */
-async function pool<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
 }
 
 const pem = () => PrivateKey.generate().exportPkcs8Pem();
