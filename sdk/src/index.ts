@@ -57,3 +57,5 @@ export type { TargetEntry } from "./trust/read.ts";
 export { parseImageReference, resolveImage } from "./remote/registry.ts";
 export type { ImageReference, ResolvedImage } from "./remote/registry.ts";
 export { resolveCredentials } from "./remote/auth.ts";
+export { inspectTrust, roleExpiries } from "./trust/inspect.ts";
+export type { TrustInspection } from "./trust/inspect.ts";
