@@ -1,7 +1,13 @@
 // Key rotation by configuration: switch `targetsKey` (or `rootKey`) to another key and `pulumi up` rotates it
 // (a new root is signed by both the old and the new root key, so clients that cached the old root follow it).
 //
+//   pulumi config set notary:serverUrl https://notary.example.com:4443
+//   pulumi config set gun registry.example.com/team/app
+//   pulumi up                          # root-2026 and targets-2026 (the defaults)
 //   pulumi config set activeTargetsKey targets-2027 && pulumi up
+//   pulumi config set activeRootKey root-2027 && pulumi up
+//   pulumi config set targetsDays 180  # optional: lifetime of targets.json in days (default 365;
+//                                      #   keep it above renewBeforeDays, 90, or every up re-signs)
 import * as pulumi from "@pulumi/pulumi";
 import * as notary from "pulumi-notary";
 

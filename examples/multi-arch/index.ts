@@ -1,5 +1,11 @@
 // Sign multi-arch images (OCI indexes / Docker manifest lists), which `docker trust sign` cannot.
 //
+//   pulumi config set notary:serverUrl https://notary.example.com:4443
+//   pulumi config set gun registry.example.com/team/app
+//   pulumi config set --path 'images.v1' registry.example.com/team/app:v1
+//   pulumi config set context ./app  # optional: build context of the image built here
+//   pulumi up
+//
 // `images` maps tags to image references in the registry (built and pushed by buildx in CI, for example); each is
 // resolved to its manifest digest and size, hashed and checked, then signed. An image built by @pulumi/docker can be
 // passed straight in through its `repoDigest`.
@@ -39,6 +45,7 @@ const builtTag = new notary.SignedTag(
   { dependsOn: [signer] },
 );
 
+export const rootKeyId = repo.rootKeyId;
 export const digests = pulumi.all(signed.map((s) => s.signedDigest));
 export const mediaTypes = pulumi.all(signed.map((s) => s.mediaType));
 export const builtDigest = builtTag.signedDigest;

@@ -1,9 +1,11 @@
 // Quick start: a signed repository with one CI signer and one signed tag.
 //
 //   pulumi config set notary:serverUrl https://notary.example.com:4443
+//   pulumi config set notary:caPem -- "$(cat ca.pem)"  # only for a server certificate from a private CA
 //   pulumi config set gun registry.example.com/team/app
-//   pulumi config set digest sha256:<manifest digest>   # and size, or use `image` instead
-//   pulumi config set size 1234
+//   pulumi config set digest sha256:<manifest digest>  # and size, or use `image` instead:
+//   pulumi config set size 1234                        #   pulumi config set image registry.example.com/team/app:v1
+//   pulumi config set tag v1                           # optional (default v1)
 //   pulumi up
 import * as pulumi from "@pulumi/pulumi";
 import * as notary from "pulumi-notary";

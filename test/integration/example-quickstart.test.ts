@@ -1,0 +1,139 @@
+// examples/quickstart run as a real Pulumi program (setMocks → real dynamic provider host, one fresh host per command)
+// against a real notary-server: preview → up → no-op up → change the digest, then the tag → destroy, checked with the Go
+// notary client and `docker trust inspect`.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { assertAllOps, ExampleEnv, fakeManifest, hex, isSecret, ops, plain, T, timingReport, UNKNOWN } from "./example-helpers.ts";
+
+let env: ExampleEnv;
+before(async () => {
+  env = await ExampleEnv.start("quickstart");
+});
+after(async () => {
+  if (!env) return;
+  try {
+    env.assertNoLeaks();
+  } finally {
+    await env.stop();
+  }
+});
+
+describe("examples/quickstart", () => {
+  let gun: string;
+  const m1 = fakeManifest("quickstart v1");
+  const m2 = fakeManifest("quickstart v1 rebuilt");
+  let exported: Record<string, any>;
+
+  before(() => {
+    gun = env.gun("team/app");
+    // pulumi config set gun …; pulumi config set digest …; pulumi config set size …
+    env.set("gun", gun);
+    env.set("digest", m1.digest);
+    env.set("size", String(m1.size));
+  });
+
+  test("preview on an empty stack: every resource would be created, no request to the notary server", async () => {
+    const r = await env.withoutNetwork("pulumi preview", () => env.preview());
+    assert.deepEqual(ops(r), { root: "create", targets: "create", "Key:ci": "create", "Signer:ci": "create", app: "create", v1: "create" });
+    for (const k of ["rootKeyId", "repositoryKeyId", "signerKeyIds", "signedDigest", "expires"]) {
+      assert.equal(r.outputs[k], UNKNOWN, `stack output ${k} is unknown in preview`);
+    }
+    assert.equal(env.stack.size, 0, "a preview records nothing");
+    assert.deepEqual(await env.fingerprint(gun), {}, "no trust data on the server");
+  });
+
+  test("up: everything is created; notary and docker see the declared trust data", async () => {
+    const r = await env.up();
+    assertAllOps(r, "create", "first up");
+    exported = plain(r.outputs);
+    const keys = { root: env.outputs(T.key, "root"), targets: env.outputs(T.key, "targets"), ci: env.outputs(T.key, "ci") };
+    const repo = env.outputs(T.repository, "app");
+    assert.equal(repo["rootCanonicalKeyId"], keys.root["keyId"], "the repository's root is the root Key");
+    assert.equal(exported["rootKeyId"], repo["rootKeyId"]);
+    assert.equal(exported["repositoryKeyId"], keys.targets["keyId"]);
+    assert.deepEqual(exported["signerKeyIds"], [keys.ci["keyId"]]);
+    assert.equal(exported["signedDigest"], m1.digest);
+    assert.match(exported["expires"]["targets"], /^\d{4}-/);
+
+    // The Go notary client: the tag, in the signer's role (docker's layout: targets/ci and targets/releases).
+    const list = await env.notaryList(gun);
+    assert.deepEqual(list.map((x) => [x.name, x.digest, x.size]), [["v1", hex(m1.digest), m1.size]]);
+    assert.match(list[0]!.role, /^targets\/(ci|releases)$/);
+    const dels = await env.notaryDelegations(gun);
+    const ciKeyIds = env.outputs(T.signer, "ci")["keyIds"];
+    assert.deepEqual(dels.map((d) => [d.role, d.keyIds, d.threshold]).sort(), [["targets/ci", ciKeyIds, 1], ["targets/releases", ciKeyIds, 1]]);
+
+    // docker trust inspect: root = the exported rootKeyId, repository key, signer "ci", the signed tag.
+    const info = await env.dockerInspect(gun);
+    assert.deepEqual(info.AdministrativeKeys.map((k) => [k.Name, k.Keys.map((x) => x.ID)]), [["Root", [exported["rootKeyId"]]], ["Repository", [exported["repositoryKeyId"]]]]);
+    assert.deepEqual(info.Signers.map((s) => [s.Name, s.Keys.map((k) => k.ID)]), [["ci", exported["signerKeyIds"]]]);
+    assert.deepEqual(info.SignedTags, [{ SignedTag: "v1", Digest: hex(m1.digest), Signers: ["ci"] }]);
+
+    // Private keys are secrets in the state, and nowhere outside a secret.
+    env.assertStateSecrets([
+      [T.key, "root", "privateKeyPem"],
+      [T.key, "targets", "privateKeyPem"],
+      [T.key, "ci", "privateKeyPem"],
+      [T.repository, "app", "rootKey"],
+      [T.repository, "app", "targetsKey"],
+      [T.signer, "ci", "targetsKey"],
+      [T.signedTag, "v1", "signingKeys"],
+    ]);
+    assert.ok(!isSecret(env.entry(T.key, "ci").outputs["publicKeyPem"]), "the public key stays readable");
+  });
+
+  test("a second up without changes: every resource is `same`, no request, nothing published", async () => {
+    const fp = await env.fingerprint(gun);
+    const list = await env.notaryList(gun);
+    const r = await env.withoutNetwork("pulumi up (no changes)", () => env.up());
+    assertAllOps(r, "same", "second up");
+    assert.deepEqual(plain(r.outputs), exported);
+    assert.deepEqual(await env.fingerprint(gun), fp, "server-side versions unchanged");
+    assert.deepEqual(await env.notaryList(gun), list);
+  });
+
+  test("a new digest for the tag: preview shows an update without the network, up re-signs it", async () => {
+    env.set("digest", m2.digest);
+    env.set("size", String(m2.size));
+    const p = await env.withoutNetwork("pulumi preview (new digest)", () => env.preview());
+    assert.deepEqual(ops(p), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "update" });
+
+    const r = await env.up();
+    assert.deepEqual(ops(r), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "update" });
+    assert.equal(plain(r.outputs)["signedDigest"], m2.digest);
+    assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest, x.size]), [["v1", hex(m2.digest), m2.size]]);
+    assert.deepEqual((await env.dockerInspect(gun)).SignedTags, [{ SignedTag: "v1", Digest: hex(m2.digest), Signers: ["ci"] }]);
+  });
+
+  test("a new tag: the SignedTag is replaced (v1 revoked, v2 signed)", async () => {
+    env.set("tag", "v2");
+    const r = await env.up();
+    assert.deepEqual(ops(r), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "replace" });
+    assert.deepEqual(r.get("v1").steps.map((s) => s.op), ["delete-replaced", "replace", "create-replacement"]);
+    assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest]), [["v2", hex(m2.digest)]]);
+    assert.deepEqual((await env.dockerInspect(gun)).SignedTags, [{ SignedTag: "v2", Digest: hex(m2.digest), Signers: ["ci"] }]);
+  });
+
+  test("destroy: the tag is revoked and the signer removed; the repository's trust data stays", async () => {
+    const steps = await env.destroy();
+    // Dependents first: the tag, then the signer, then the repository, then the keys.
+    const order = steps.filter((s) => s.op === "delete").map((s) => `${s.type.split(":").pop()}:${s.urn.split("::").pop()}`);
+    assert.deepEqual([...order].sort(), ["Key:ci", "Key:root", "Key:targets", "Repository:app", "SignedTag:v1", "Signer:ci"]);
+    const at = (n: string) => order.indexOf(n);
+    assert.ok(at("SignedTag:v1") < at("Signer:ci") && at("Signer:ci") < at("Repository:app"), order.join(", "));
+    for (const k of ["Key:ci", "Key:root", "Key:targets"]) assert.ok(at("Repository:app") < at(k) && at("Signer:ci") < at(k), order.join(", "));
+    assert.equal(env.stack.size, 0);
+    assert.deepEqual(await env.notaryList(gun), [], "no signed tags left");
+    const dels = await env.notaryDelegations(gun);
+    assert.ok(!dels.some((d) => d.role === "targets/ci"), "targets/ci was removed");
+    assert.deepEqual(dels.flatMap((d) => d.keyIds), [], "the signer's key left targets/releases");
+    const info = await env.dockerInspect(gun);
+    assert.deepEqual(info.SignedTags, []);
+    assert.deepEqual(info.Signers, []);
+    assert.deepEqual(info.AdministrativeKeys.find((k) => k.Name === "Root")?.Keys.map((k) => k.ID), [exported["rootKeyId"]], "trust data left in place");
+  });
+
+  test("timings", (t) => {
+    t.diagnostic(timingReport(env));
+  });
+});
