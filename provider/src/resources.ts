@@ -113,6 +113,8 @@ export class Repository extends pulumi.dynamic.Resource {
   declare readonly snapshotManagedBy: pulumi.Output<"server" | "client">;
   /** base64 root.json: the pinned root every dependent resource verifies the server against. */
   declare readonly trustedRoot: pulumi.Output<string>;
+  /** The expiry policy given (lifetimes in days); dependents use it to size their renewal windows. */
+  declare readonly expiryPolicy: pulumi.Output<ExpiryArgs | undefined>;
   declare readonly versions: pulumi.Output<{ root: number; targets: number; snapshot: number; timestamp: number }>;
   declare readonly expires: pulumi.Output<{ root: string; targets: string; snapshot: string; timestamp: string }>;
 
@@ -131,6 +133,7 @@ export class Repository extends pulumi.dynamic.Resource {
         timestampKeyId: OUTPUT,
         snapshotManagedBy: OUTPUT,
         trustedRoot: OUTPUT,
+        expiryPolicy: OUTPUT,
         versions: OUTPUT,
         expires: OUTPUT,
       },
@@ -147,7 +150,10 @@ export type RepositoryRef =
   | { repository?: never; gun: pulumi.Input<string>; rootKeyId: pulumi.Input<string>; server?: pulumi.Input<ServerArgs> };
 
 function repoInputs(ref: RepositoryRef) {
-  if (ref.repository) return { gun: ref.repository.gun, server: ref.repository.server, trustedRoot: ref.repository.trustedRoot };
+  if (ref.repository) {
+    const r = ref.repository;
+    return { gun: r.gun, server: r.server, trustedRoot: r.trustedRoot, repositoryExpiry: r.expiryPolicy };
+  }
   return { gun: ref.gun, rootKeyId: ref.rootKeyId, ...(ref.server ? { server: ref.server } : {}) };
 }
 

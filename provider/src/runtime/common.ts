@@ -238,10 +238,12 @@ export const DAY_MS = 86_400_000;
 export const DEFAULT_RENEW_BEFORE_DAYS = 182;
 
 /** Is an `expires` value inside the renewal window at `now`? */
-export function isDue(expires: string | undefined, renewBeforeDays: number, now: Date = new Date()): boolean {
+export function isDue(expires: string | undefined, renewBeforeDays: number, now: Date = new Date(), lifetimeDays?: number): boolean {
   if (!expires) return false;
+  // A window as long as the lifetime would re-sign on every run: never renew earlier than half-way through.
+  const window = lifetimeDays ? Math.min(renewBeforeDays, lifetimeDays / 2) : renewBeforeDays;
   try {
-    return parseGoTime(expires).getTime() - now.getTime() < renewBeforeDays * DAY_MS;
+    return parseGoTime(expires).getTime() - now.getTime() < window * DAY_MS;
   } catch {
     return true;
   }
@@ -249,6 +251,14 @@ export function isDue(expires: string | undefined, renewBeforeDays: number, now:
 
 export function keyIdOf(key: PublicKey): string {
   return keyId(key);
+}
+
+/** Lifetime in days of a role re-signed under an expiry policy (notary's defaults otherwise). */
+export function lifetimeDays(role: string, e: { rootDays?: number; targetsDays?: number; snapshotDays?: number; delegationDays?: number } | undefined): number {
+  if (role === "root") return e?.rootDays ?? 3650;
+  if (role === "snapshot") return e?.snapshotDays ?? 1095;
+  if (role === "targets") return e?.targetsDays ?? 1095;
+  return e?.delegationDays ?? e?.targetsDays ?? 1095;
 }
 
 /** Drop undefined values recursively: the host cannot marshal them (`Unexpected struct type.`). */

@@ -28,6 +28,7 @@ import {
   type ProviderConfig,
   type ServerInput,
   stateOf,
+  lifetimeDays,
 } from "./common.ts";
 import { assertGunInput, type CheckFailure, type DiffResult } from "./checks.ts";
 
@@ -58,6 +59,7 @@ export type RepositoryOutputs = RepositoryInputs & {
   snapshotManagedBy: "server" | "client";
   /** base64 of the root.json every other resource verifies the server against. */
   trustedRoot: string;
+  expiryPolicy: ExpiryInput;
   versions: { root: number; targets: number; snapshot: number; timestamp: number };
   expires: { root: string; targets: string; snapshot: string; timestamp: string };
 };
@@ -101,11 +103,11 @@ export function checkRepository(news: RepositoryInputs): CheckFailure[] {
 }
 
 /** Roles this resource owns and renews: root, targets, and the snapshot when the client holds its key. */
-function dueRoles(o: RepositoryOutputs, renewBeforeDays: number, now: Date): string[] {
+function dueRoles(o: RepositoryOutputs, renewBeforeDays: number, now: Date, expiry: ExpiryInput | undefined): string[] {
   const due = [];
-  if (isDue(o.expires.root, renewBeforeDays, now)) due.push("root");
-  if (isDue(o.expires.targets, renewBeforeDays, now)) due.push("targets");
-  if (o.snapshotManagedBy === "client" && isDue(o.expires.snapshot, renewBeforeDays, now)) due.push("snapshot");
+  if (isDue(o.expires.root, renewBeforeDays, now, lifetimeDays("root", expiry))) due.push("root");
+  if (isDue(o.expires.targets, renewBeforeDays, now, lifetimeDays("targets", expiry))) due.push("targets");
+  if (o.snapshotManagedBy === "client" && isDue(o.expires.snapshot, renewBeforeDays, now, lifetimeDays("snapshot", expiry))) due.push("snapshot");
   return due;
 }
 
@@ -124,7 +126,7 @@ export function diffRepository(olds: RepositoryOutputs, news: RepositoryInputs, 
     JSON.stringify(news.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {}) ||
     (news.deleteOnDestroy ?? false) !== (olds.deleteOnDestroy ?? false) ||
     (news.renewBeforeDays ?? null) !== (olds.renewBeforeDays ?? null) ||
-    dueRoles(olds, renewBefore(news, config), now).length > 0;
+    dueRoles(olds, renewBefore(news, config), now, news.expiry).length > 0;
   return { changes: changed };
 }
 
@@ -156,6 +158,7 @@ export function repositoryOutputs(inputs: RepositoryInputs, state: RepoState, se
     timestampKeyId: first("timestamp"),
     snapshotManagedBy: (inputs.snapshotKey ? "client" : "server") as "client" | "server",
     trustedRoot: Buffer.from(state.root.bytes).toString("base64"),
+    expiryPolicy: inputs.expiry ?? {},
     versions: {
       root: root.version,
       targets: targets.version,
@@ -182,7 +185,7 @@ async function reconcile(
   repo: ReturnType<typeof repositoryFor>,
   state: RepoState,
   keys: { root: PrivateKey; targets: PrivateKey; snapshot?: PrivateKey; oldRoot?: PrivateKey },
-  opts: { renewBeforeDays: number; forceWitness: boolean; now: Date },
+  opts: { renewBeforeDays: number; forceWitness: boolean; now: Date; expiry: ExpiryInput | undefined },
 ): Promise<{ changes: Change[]; signing: PrivateKey[]; rootCertificate: string }> {
   const root = state.root.signed;
   const changes: Change[] = [];
@@ -226,9 +229,9 @@ async function reconcile(
   }
   const o = { expires: { root: root.expires, targets: state.roles.get("targets")!.file.signed.expires, snapshot: state.snapshot.signed.expires } };
   for (const role of ["root", "targets"] as const) {
-    if (opts.forceWitness || isDue(o.expires[role], opts.renewBeforeDays, opts.now)) changes.push({ type: "witness", role });
+    if (opts.forceWitness || isDue(o.expires[role], opts.renewBeforeDays, opts.now, lifetimeDays(role, opts.expiry))) changes.push({ type: "witness", role });
   }
-  if (keys.snapshot && (opts.forceWitness || isDue(o.expires.snapshot, opts.renewBeforeDays, opts.now))) {
+  if (keys.snapshot && (opts.forceWitness || isDue(o.expires.snapshot, opts.renewBeforeDays, opts.now, lifetimeDays("snapshot", opts.expiry)))) {
     changes.push({ type: "witness", role: "snapshot" });
   }
   return { changes, signing, rootCertificate };
@@ -249,7 +252,7 @@ export async function createRepository(config: ProviderConfig, inputs: Repositor
     // Adopt: the existing root must be ours (fetch verifies it against our root key ID and names both IDs if not).
     repo.reset({ rootKeyIds: [keys.root.id] });
     state = await repo.fetch();
-    const r = await reconcile(repo, state, keys, { renewBeforeDays: renewBefore(inputs, config), forceWitness: false, now: new Date() });
+    const r = await reconcile(repo, state, keys, { renewBeforeDays: renewBefore(inputs, config), forceWitness: false, now: new Date(), expiry: inputs.expiry });
     rootCertificate = r.rootCertificate;
     if (r.changes.length) state = (await repo.publish(r.changes, { keys: r.signing })).state;
   } else {
@@ -274,6 +277,7 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
     renewBeforeDays: renewBefore(inputs, config),
     forceWitness: policyChanged,
     now: new Date(),
+    expiry: inputs.expiry,
   });
   if (r.changes.length) state = (await repo.publish(r.changes, { keys: r.signing })).state;
   return repositoryOutputs(inputs, state, repo.server.baseUrl, r.rootCertificate);

@@ -4,12 +4,19 @@
  */
 import { NotaryError, keyToJson, keyJsonId, canonicalKeyId, keyFromJson, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
 import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index.ts";
-import { isDue, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
+import { isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
 import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
 
 /** How a dependent resource finds and verifies its repository. */
-export type RepoRef = { gun: string; server?: ServerInput; trustedRoot?: string; rootKeyId?: string };
+export type RepoRef = {
+  gun: string;
+  server?: ServerInput;
+  trustedRoot?: string;
+  rootKeyId?: string;
+  /** The repository's expiry policy (lifetimes), so renewal windows never exceed half a role's lifetime. */
+  repositoryExpiry?: { rootDays?: number; targetsDays?: number; snapshotDays?: number; delegationDays?: number };
+};
 
 export function repoOf(config: ProviderConfig, r: RepoRef) {
   return repositoryFor(config, r.server, r.gun, {
@@ -85,7 +92,9 @@ export function diffDelegation(olds: DelegationOutputs, news: DelegationInputs, 
   }
   if (isUnknown(news)) return { changes: true };
   const want = desiredDelegation(news);
-  const renew = news.signingKeys?.length ? isDue(olds.expires, news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS, now) : false;
+  const renew = news.signingKeys?.length
+    ? isDue(olds.expires, news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS, now, lifetimeDays(news.role, news.repositoryExpiry))
+    : false;
   return {
     changes:
       !sameSet(want.keyIds, olds.serverKeyIds) ||
@@ -118,7 +127,9 @@ async function applyDelegation(config: ProviderConfig, inputs: DelegationInputs,
   if (inputs.signingKeys?.length) {
     keys.push(...inputs.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`)));
     const file = repo.state ? roleFile(repo.state, inputs.role) : undefined;
-    if (!file || isDue(file.file.signed.expires, renewBeforeDays) || file.status !== "valid") changes.push({ type: "witness", role: inputs.role });
+    if (!file || isDue(file.file.signed.expires, renewBeforeDays, new Date(), lifetimeDays(inputs.role, inputs.repositoryExpiry)) || file.status !== "valid") {
+      changes.push({ type: "witness", role: inputs.role });
+    }
   }
   await repo.current();
   const { state } = await repo.publish(changes, { keys });

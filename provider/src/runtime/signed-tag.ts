@@ -15,7 +15,7 @@ import {
   keyFromJson,
 } from "../../../sdk/src/index.ts";
 import type { Change, RepoState, FileMeta } from "../../../sdk/src/index.ts";
-import { DEFAULT_RENEW_BEFORE_DAYS, inputError, isDue, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
+import { DEFAULT_RENEW_BEFORE_DAYS, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
 import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
 import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
 
@@ -101,7 +101,12 @@ export function diffSignedTag(olds: SignedTagOutputs, news: SignedTagInputs, con
   const wantSize = news.size ?? (want === olds.signedDigest ? olds.signedSize : undefined);
   if (want === undefined || wantSize === undefined) return { changes: true };
   const drift = olds.serverDigest !== want || olds.serverSize !== wantSize;
-  const renew = isDue(olds.roleExpires, news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS, now);
+  const renew = isDue(
+    olds.roleExpires,
+    news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS,
+    now,
+    lifetimeDays(olds.signedRole ?? "targets", news.repositoryExpiry),
+  );
   return { changes: drift || want !== olds.signedDigest || renew };
 }
 
@@ -193,7 +198,8 @@ function signChanges(
     for (const role of roles) {
       changes.push({ type: "setTarget", role, name: inputs.tag, meta: metaFor(resolved.digest, resolved.size) });
       const file = state.roles.get(role);
-      if (file && isDue(file.file.signed.expires, inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS)) {
+      const window = inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
+      if (file && isDue(file.file.signed.expires, window, new Date(), lifetimeDays(role, inputs.repositoryExpiry))) {
         changes.push({ type: "witness", role });
       }
     }
