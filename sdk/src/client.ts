@@ -155,6 +155,7 @@ export class Repository {
   readonly #known = new Map<string, { key: string; bytes: Uint8Array }>();
   #queue: Pending[] = [];
   readonly #staged = new Map<string, Pending>();
+  #lastStagedAt = 0;
   #inflight: Promise<RepoState> | undefined;
   #working = false;
   /** Counters for tests and benchmarks. */
@@ -349,6 +350,7 @@ export class Repository {
    * for their own changes. Staging does no I/O.
    */
   stage(id: string, changes: ChangeSource, opts: { keys: readonly PrivateKey[]; ttlMs?: number }): void {
+    this.#lastStagedAt = Date.now();
     const expiresAt = Date.now() + (opts.ttlMs ?? 60_000);
     this.#staged.set(id, { changes, keys: opts.keys, id, rider: true, expiresAt, resolve: () => {}, reject: () => {} });
   }
@@ -367,12 +369,27 @@ export class Repository {
     this.#working = true;
     try {
       while (this.#queue.length > 0) {
+        await this.#linger();
         const batch = this.#queue;
         this.#queue = [];
         await this.#publishBatch(batch);
       }
     } finally {
       this.#working = false;
+    }
+  }
+
+  /**
+   * While intents are still being staged (an engine checking many resources ahead of creating them), wait for a
+   * quiet moment so that one publish carries them all, bounded so that no publish waits long. Without staging
+   * activity a publish starts at once.
+   */
+  async #linger(): Promise<void> {
+    const start = Date.now();
+    for (;;) {
+      const quietFor = Date.now() - this.#lastStagedAt;
+      if (quietFor >= LINGER_QUIET_MS || Date.now() - start >= LINGER_MAX_MS) return;
+      await sleep(LINGER_QUIET_MS - quietFor);
     }
   }
 
@@ -542,6 +559,10 @@ function uniqueKeys(keys: readonly PrivateKey[]): PrivateKey[] {
   for (const k of keys) m.set(k.id, k);
   return [...m.values()];
 }
+
+/** Staging activity this recent delays a publish (see Repository.#linger). */
+const LINGER_QUIET_MS = 25;
+const LINGER_MAX_MS = 1500;
 
 function jitter(attempt: number): number {
   const base = Math.min(2000, 50 * 2 ** (attempt - 1));
