@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { isSecret } from "../support/dynhost.ts";
 import { makeTempDir } from "../support/stack.ts";
+import { cachedMeta } from "./interop-helpers.ts";
 import {
   assertEnvLeakFree,
   CheckFailedError,
@@ -18,8 +19,14 @@ import {
   notaryDelegations,
   notaryList,
   publicKeyFile,
+  pulumiDestroy,
+  pulumiPreview,
+  pulumiRefresh,
+  pulumiUp,
+  pulumiUpOrPreview,
   repoRef,
   repoRefPreview,
+  resignElsewhere,
   secret,
   serverRequests,
   startEnv,
@@ -64,16 +71,16 @@ describe("Delegation: lifecycle", () => {
   const a = newKey("a");
   const b = newKey("b");
   const name = "ci";
-  const up = async (i: Record<string, unknown>, preview = false) => env.engine.up(await goal("delegation", name, i), { preview });
+  const up = async (i: Record<string, unknown>, preview = false) => pulumiUpOrPreview(env, await goal("delegation", name, i), preview);
 
   test("preview of a create whose repository and keys are still unknown: no network, nothing recorded", async () => {
     const g = await goal("delegation", name, { ...repoRefPreview(repo.gun), role: "targets/ci", keys: [UNKNOWN], parentKey: UNKNOWN });
-    const r = await withoutNetwork(env, "preview create", () => env.engine.up(g, { preview: true }));
+    const r = await withoutNetwork(env, "preview create", () => pulumiPreview(env, g));
     assert.equal(r.op, "create");
     assert.equal(r.id, "");
     // With everything known, Check validates keys and threshold, still offline.
     await withoutNetwork(env, "preview create (known)", () => up(inputs("targets/ci", [a]), true));
-    assert.equal(env.engine.stack.get(urnOf(env, "delegation", name)), undefined);
+    assert.equal(env.stack.get(urnOf(env, "delegation", name)), undefined);
     assert.equal(await delegationRow("targets/ci"), undefined);
   });
 
@@ -127,15 +134,26 @@ describe("Delegation: lifecycle", () => {
   });
 
   test("renewal: the role's file inside renewBeforeDays → DIFF_SOME offline; Update re-signs it", async () => {
-    const due = inputs("targets/ci", [a, b], { threshold: 2, paths: ["v1", "prod/"], signingKeys: [secret(a.pem), secret(b.pem)], renewBeforeDays: 5000 });
+    // A file we just signed is never due (windows are capped at half its lifetime): another client holding both keys
+    // re-signs targets/ci with a 20-day expiry, and a `pulumi refresh` (a new host) records it.
+    const expires = await resignElsewhere(env, repo.gun, repo.root, "targets/ci", [a, b], 20);
+    const rr = await pulumiRefresh(env, urnOf(env, "delegation", name));
+    assert.equal(stripSecrets(rr.outputs)["expires"], expires, "Read returns the file's expiry as the server holds it");
+    const before = { version: outputsOf("version") as number, expires: outputsOf("expires") as string };
+    const declared = { threshold: 2, paths: ["v1", "prod/"], signingKeys: [secret(a.pem), secret(b.pem)] };
+    // Outside a 10-day window: DIFF_NONE, offline.
+    const early = await withoutNetwork(env, "diff outside the window", () => up(inputs("targets/ci", [a, b], { ...declared, renewBeforeDays: 10 }), true));
+    assert.equal(early.diff?.changes, "DIFF_NONE");
+    const due = inputs("targets/ci", [a, b], { ...declared, renewBeforeDays: 30 });
     const p = await withoutNetwork(env, "diff of a due role", () => up(due, true));
     assert.equal(p.diff?.changes, "DIFF_SOME");
-    const before = outputsOf("expires");
     const r = await up(due);
     const o = stripSecrets(r.outputs) as Record<string, any>;
-    assert.equal(o["version"], 2);
-    assert.ok(o["expires"] > before, "fresh expiry");
+    assert.equal(o["version"], before.version + 1);
+    assert.ok(o["expires"] > before.expires, "fresh expiry");
+    assert.ok(Date.parse(o["expires"]) - Date.now() > 365 * 86_400_000, `re-signed with the default lifetime: ${o["expires"]}`);
     assert.deepEqual(await notaryList(env, repo.gun), []);
+    assert.equal((await cachedMeta(env.trustDir, repo.gun, "targets/ci")).signed.expires, o["expires"], "notary sees the fresh expiry");
   });
 
   test("refresh with drift: keys changed with notary; Read shows them, Diff says DIFF_SOME, Update restores", async () => {
@@ -145,7 +163,7 @@ describe("Delegation: lifecycle", () => {
     await notary(env, ["delegation", "add", repo.gun, "targets/ci", await publicKeyFile(stranger, "stranger"), "-p"], { trustDir: elsewhere });
     assert.deepEqual((await delegationRow("targets/ci"))?.keyIds, sorted([a.id, b.id, stranger.id]));
 
-    const rr = await env.engine.refresh(urnOf(env, "delegation", name));
+    const rr = await pulumiRefresh(env, urnOf(env, "delegation", name));
     assert.equal(rr.changed, true);
     assert.deepEqual(sorted(stripSecrets(rr.outputs)["serverKeyIds"] as string[]), sorted([a.id, b.id, stranger.id]));
     const declared = inputs("targets/ci", [a, b], { threshold: 2, paths: ["v1", "prod/"], signingKeys: [secret(a.pem), secret(b.pem)] });
@@ -173,22 +191,22 @@ describe("Delegation: lifecycle", () => {
     const elsewhere = await makeTempDir("elsewhere");
     await importKeys(env, elsewhere, [{ key: repo.targets, role: "targets", gun: repo.gun }]);
     await notary(env, ["delegation", "remove", repo.gun, "targets/cd", "-y", "-p"], { trustDir: elsewhere });
-    const rr = await env.engine.refresh(urnOf(env, "delegation", name));
+    const rr = await pulumiRefresh(env, urnOf(env, "delegation", name));
     assert.equal(rr.op, "read-gone");
-    assert.equal(env.engine.stack.get(urnOf(env, "delegation", name)), undefined);
+    assert.equal(env.stack.get(urnOf(env, "delegation", name)), undefined);
   });
 
   test("destroy removes the role from targets (notary delegation list, docker trust inspect)", async () => {
     await up(inputs("targets/qa", [b], { paths: ["qa/"] }));
     assert.deepEqual((await delegationRow("targets/qa"))?.keyIds, [b.id]);
-    await env.engine.destroy(urnOf(env, "delegation", name));
+    await pulumiDestroy(env, urnOf(env, "delegation", name));
     assert.equal(await delegationRow("targets/qa"), undefined);
     assert.deepEqual((await dockerInspect(env, repo.gun)).Signers, []);
     assert.deepEqual(await notaryList(env, repo.gun), []);
   });
 
   function outputsOf(field: string): any {
-    return stripSecrets(env.engine.stack.get(urnOf(env, "delegation", name))!.outputs)[field];
+    return stripSecrets(env.stack.get(urnOf(env, "delegation", name))!.outputs)[field];
   }
 });
 
@@ -196,8 +214,9 @@ describe("Delegation: nested roles and failures", () => {
   test("a nested role signed by its parent delegation's key", async () => {
     const parent = newKey("team");
     const child = newKey("nightly");
-    await env.engine.up(await goal("delegation", "team", inputs("targets/team", [parent])));
-    const r = await env.engine.up(
+    await pulumiUp(env, await goal("delegation", "team", inputs("targets/team", [parent])));
+    const r = await pulumiUp(
+      env,
       await goal("delegation", "nightly", { ...repoRef(repo), role: "targets/team/nightly", keys: [child.pub], parentKey: secret(parent.pem), signingKeys: [secret(child.pem)] }),
     );
     assert.equal(r.op, "create");
@@ -207,8 +226,8 @@ describe("Delegation: nested roles and failures", () => {
     assert.equal(fp["targets/team/nightly"], 1);
     assert.deepEqual(await notaryList(env, repo.gun), []);
     assert.ok((await dockerInspect(env, repo.gun)).Signers.some((s) => s.Name === "team/nightly" && s.Keys[0]?.ID === child.id));
-    await env.engine.destroy(urnOf(env, "delegation", "nightly"));
-    await env.engine.destroy(urnOf(env, "delegation", "team"));
+    await pulumiDestroy(env, urnOf(env, "delegation", "nightly"));
+    await pulumiDestroy(env, urnOf(env, "delegation", "team"));
     assert.deepEqual(await notaryDelegations(env, repo.gun), []);
   });
 
@@ -224,13 +243,15 @@ describe("Delegation: nested roles and failures", () => {
       [{ ...inputs("targets/ci", [k]), parentKey: secret("nope") }, ["parentKey[0]"]],
       [{ ...inputs("targets/ci", [k]), gun: "team/with space" }, ["gun"]],
     ];
+    // One host for all cases: a failing Check is pure (no state), so a host per case would only cost time.
+    const engine = await env.command("up");
     for (const [i, props] of cases) {
       const g = await goal("delegation", "bad", i);
-      const e = await withoutNetwork(env, `check ${JSON.stringify(props)}`, () => expectFailure(env, env.engine.up(g), /is invalid/));
+      const e = await withoutNetwork(env, `check ${JSON.stringify(props)}`, () => expectFailure(env, engine.up(g), /is invalid/));
       assert.ok(e instanceof CheckFailedError);
       assert.deepEqual(e.failures.map((f) => f.property), props, e.message);
     }
-    const e = (await expectFailure(env, env.engine.up(await goal("delegation", "bad", inputs("targets/ci", [k, newKey()], { threshold: 3 }))), /threshold/)) as CheckFailedError;
+    const e = (await expectFailure(env, engine.up(await goal("delegation", "bad", inputs("targets/ci", [k, newKey()], { threshold: 3 }))), /threshold/)) as CheckFailedError;
     assert.match(e.failures[0]!.reason, /is 3 but only 2 key\(s\) are given/);
   });
 
@@ -238,12 +259,12 @@ describe("Delegation: nested roles and failures", () => {
     const fp = await fingerprint(env, repo.gun);
     const writes = serverRequests(env.server).filter((r) => r.method === "POST").length;
     const g = await goal("delegation", "wrongparent", { ...inputs("targets/ops", [newKey()]), parentKey: secret(newKey().pem) });
-    const err = await expectFailure(env, env.engine.up(g), /targets/);
+    const err = await expectFailure(env, pulumiUp(env, g), /targets/);
     assert.ok(err instanceof HostCallError);
     assert.match(err.message, /SIGNING_KEY_MISSING/);
     assert.ok(err.message.includes(repo.targets.id), `names the targets key ID: ${err.message}`);
     assert.equal(serverRequests(env.server).filter((r) => r.method === "POST").length, writes, "no publish");
     assert.deepEqual(await fingerprint(env, repo.gun), fp);
-    assert.equal(env.engine.stack.get(urnOf(env, "delegation", "wrongparent")), undefined);
+    assert.equal(env.stack.get(urnOf(env, "delegation", "wrongparent")), undefined);
   });
 });

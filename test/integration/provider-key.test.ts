@@ -15,6 +15,10 @@ import {
   expectFailure,
   goal,
   newKey,
+  pulumiDestroy,
+  pulumiRefresh,
+  pulumiUp,
+  pulumiUpOrPreview,
   secret,
   startEnv,
   stripSecrets,
@@ -38,7 +42,7 @@ after(async () => {
   }
 });
 
-const up = async (name: string, i: Record<string, unknown>, preview = false) => env.engine.up(await goal("key", name, i), { preview });
+const up = async (name: string, i: Record<string, unknown>, preview = false) => pulumiUpOrPreview(env, await goal("key", name, i), preview);
 
 /** The key ID of an unencrypted PKCS#8 PEM, computed with the SDK (not the provider). */
 function idOf(pem: string): string {
@@ -53,7 +57,7 @@ describe("Key: generated", () => {
     assert.equal(r.op, "create");
     assert.equal(r.id, "");
     await withoutNetwork(env, "preview import", () => up("imp", { pem: UNKNOWN, passphrase: UNKNOWN }, true));
-    assert.equal(env.engine.stack.size, 0);
+    assert.equal(env.stack.size, 0);
   });
 
   test("create generates a P-256 key: canonical ID, public PEM, secret private PEM — offline", async () => {
@@ -70,11 +74,11 @@ describe("Key: generated", () => {
   });
 
   test("no-op, refresh, role change (update in place): the key stays the same — offline", async () => {
-    const first = stripSecrets(env.engine.stack.get(urnOf(env, "key", "gen"))!.outputs) as Record<string, string>;
+    const first = stripSecrets(env.stack.get(urnOf(env, "key", "gen"))!.outputs) as Record<string, string>;
     const same = await withoutNetwork(env, "no-op", () => up("gen", { role: "targets" }));
     assert.equal(same.op, "same");
     assert.equal(same.diff?.changes, "DIFF_NONE");
-    const rr = await withoutNetwork(env, "refresh", () => env.engine.refresh(urnOf(env, "key", "gen")));
+    const rr = await withoutNetwork(env, "refresh", () => pulumiRefresh(env, urnOf(env, "key", "gen")));
     assert.equal(rr.changed, false);
     const u = await withoutNetwork(env, "update", () => up("gen", { role: "snapshot" }));
     assert.equal(u.op, "update");
@@ -94,8 +98,8 @@ describe("Key: generated", () => {
     assert.deepEqual(r.steps.map((s) => s.op), ["create-replacement", "replace", "delete-replaced"]);
     assert.equal(r.id, k.id);
     assert.ok(isSecret(r.outputs["pem"]));
-    await withoutNetwork(env, "destroy", () => env.engine.destroy(urnOf(env, "key", "gen")));
-    assert.equal(env.engine.stack.size, 0);
+    await withoutNetwork(env, "destroy", () => pulumiDestroy(env, urnOf(env, "key", "gen")));
+    assert.equal(env.stack.size, 0);
   });
 
   test("docker accepts the public key: `docker trust signer add` lists the signer under the Key's ID", async () => {
@@ -134,7 +138,7 @@ describe("Key: imported key files", () => {
     for (const [what, pass] of [["wrong", "not-the-passphrase"], ["missing", undefined]] as const) {
       if (pass) trackSecret(pass);
       const g = await goal("key", "lee-bad", { pem: secret(pem), ...(pass ? { passphrase: secret(pass) } : {}) });
-      const e = await withoutNetwork(env, `${what} passphrase`, () => expectFailure(env, env.engine.up(g), /is invalid/));
+      const e = await withoutNetwork(env, `${what} passphrase`, () => expectFailure(env, pulumiUp(env, g), /is invalid/));
       assert.ok(e instanceof CheckFailedError);
       assert.deepEqual(e.failures.map((f) => f.property), ["pem"]);
       assert.match(e.failures[0]!.reason, /passphrase/i);
@@ -156,7 +160,7 @@ describe("Key: imported key files", () => {
   test("check failures: not a PEM, a public key instead of a private one — offline", async () => {
     for (const pem of ["garbage", newKey().pub]) {
       const g = await goal("key", "bad", { pem: secret(pem) });
-      const e = await withoutNetwork(env, "check", () => expectFailure(env, env.engine.up(g), /is invalid/));
+      const e = await withoutNetwork(env, "check", () => expectFailure(env, pulumiUp(env, g), /is invalid/));
       assert.deepEqual((e as CheckFailedError).failures.map((f) => f.property), ["pem"]);
     }
   });

@@ -9,6 +9,7 @@ import { httpRequest, makeTempDir } from "../support/stack.ts";
 import {
   adminKeys,
   assertEnvLeakFree,
+  assertNoTrustData,
   CheckFailedError,
   dockerInspect,
   dockerInspectFails,
@@ -20,8 +21,13 @@ import {
   newKey,
   notary,
   notaryList,
-  assertNoTrustData,
   outputsOf,
+  pulumiDestroy,
+  pulumiPreview,
+  pulumiRefresh,
+  pulumiUp,
+  pulumiUpOrPreview,
+  resignElsewhere,
   secret,
   serverRequests,
   startEnv,
@@ -58,7 +64,7 @@ describe("Repository: lifecycle of one GUN", () => {
   let gun: string;
   let root: TestKey;
   let targets: TestKey;
-  const up = async (inputs: Record<string, unknown>, preview = false) => env.engine.up(await goal("repository", "app", inputs), { preview });
+  const up = async (inputs: Record<string, unknown>, preview = false) => pulumiUpOrPreview(env, await goal("repository", "app", inputs), preview);
 
   before(() => {
     gun = env.gun("team/app");
@@ -74,7 +80,7 @@ describe("Repository: lifecycle of one GUN", () => {
     assert.equal(stripSecrets(r.outputs)["rootKey"], UNKNOWN, "preview state echoes the inputs");
     // A preview with known keys validates them, still without the network.
     await withoutNetwork(env, "preview create (known keys)", () => up(repoInputs(gun, root, targets), true));
-    assert.equal(env.engine.stack.size, 0);
+    assert.equal(env.stack.size, 0);
     assert.deepEqual(await fingerprint(env, gun), {}, "nothing on the server");
   });
 
@@ -108,12 +114,12 @@ describe("Repository: lifecycle of one GUN", () => {
   });
 
   test("preview of an update whose new targets key is unknown: DIFF_SOME, no network", async () => {
-    const before = env.engine.stack.get(urnOf(env, "repository", "app"))!.outputs;
+    const before = env.stack.get(urnOf(env, "repository", "app"))!.outputs;
     const r = await withoutNetwork(env, "preview update", () => up({ ...repoInputs(gun, root, targets), targetsKey: UNKNOWN }, true));
     assert.equal(r.op, "update");
     assert.equal(r.diff?.changes, "DIFF_SOME");
     assert.deepEqual(r.diff?.replaces, []);
-    assert.deepEqual(env.engine.stack.get(urnOf(env, "repository", "app"))!.outputs, before, "a preview records nothing");
+    assert.deepEqual(env.stack.get(urnOf(env, "repository", "app"))!.outputs, before, "a preview records nothing");
   });
 
   test("update: rotate the targets key (root v2); notary (cached root v1) and docker follow", async () => {
@@ -168,7 +174,7 @@ describe("Repository: lifecycle of one GUN", () => {
     assert.deepEqual(await notaryList(env, gun), []);
     // A refresh sees the same keys, and the next up is a no-op. (The server signing snapshots again is exercised by
     // the next test: notary's key rotation needs it.)
-    const rr = await env.engine.refresh(urnOf(env, "repository", "app"));
+    const rr = await pulumiRefresh(env, urnOf(env, "repository", "app"));
     assert.equal(stripSecrets(rr.outputs)["snapshotKeyId"], o["snapshotKeyId"]);
     assert.equal((await up(repoInputs(gun, root, targets))).op, "same");
   });
@@ -182,7 +188,7 @@ describe("Repository: lifecycle of one GUN", () => {
     assert.equal(drifted.length, 1);
     assert.notEqual(drifted[0], targets.id);
 
-    const rr = await env.engine.refresh(urnOf(env, "repository", "app"));
+    const rr = await pulumiRefresh(env, urnOf(env, "repository", "app"));
     assert.equal(rr.op, "refresh");
     assert.equal(rr.changed, true);
     assert.equal(stripSecrets(rr.outputs)["targetsKeyId"], drifted[0], "Read returns what the server holds");
@@ -199,10 +205,11 @@ describe("Repository: lifecycle of one GUN", () => {
 
   test("a changed server URL is a replacement with delete-before-replace (Diff only, no network)", async () => {
     const urn = urnOf(env, "repository", "app");
-    const old = env.engine.stack.get(urn)!;
+    const old = env.stack.get(urn)!;
     const news = { ...(await goal("repository", "app", repoInputs(gun, root, targets))).inputs };
+    const { host } = await env.command("preview");
     const d1 = await withoutNetwork(env, "diff server change", () =>
-      env.host.diff(urn, old.id, stripSecrets(old.outputs), stripSecrets({ ...news, server: { url: "https://127.0.0.1:1" } })),
+      host.diff(urn, old.id, stripSecrets(old.outputs), stripSecrets({ ...news, server: { url: "https://127.0.0.1:1" } })),
     );
     assert.equal(d1.changes, "DIFF_SOME");
     assert.deepEqual(d1.replaces, ["server"]);
@@ -216,8 +223,8 @@ describe("Repository: lifecycle of one GUN", () => {
     const r = await up(repoInputs(gun, root, targets, { deleteOnDestroy: true }));
     assert.equal(r.op, "update");
     assert.deepEqual(await fingerprint(env, gun), fp, "no trust data changed");
-    await env.engine.destroy(urn);
-    assert.equal(env.engine.stack.get(urn), undefined);
+    await pulumiDestroy(env, urn);
+    assert.equal(env.stack.get(urn), undefined);
     await assertNoTrustData(env, gun);
     await dockerInspectFails(env, gun);
   });
@@ -230,11 +237,11 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
     const root = newKey();
     const targets = newKey();
     const g = async (gun: string) => goal("repository", "moving", repoInputs(gun, root, targets, { deleteOnDestroy: true }));
-    await env.engine.up(await g(a));
+    await pulumiUp(env, await g(a));
     const gb = await g(b);
-    const preview = await withoutNetwork(env, "preview replace", () => env.engine.up(gb, { preview: true }));
+    const preview = await withoutNetwork(env, "preview replace", () => pulumiPreview(env, gb));
     assert.equal(preview.op, "replace");
-    const r = await env.engine.up(gb);
+    const r = await pulumiUp(env, gb);
     assert.equal(r.op, "replace");
     assert.equal(r.diff?.changes, "DIFF_SOME");
     assert.deepEqual(r.diff?.replaces, ["gun"]);
@@ -247,10 +254,10 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
 
     // Deleted out of band: refresh drops it (Read returns an empty id).
     await notary(env, ["delete", b, "--remote"]);
-    const rr = await env.engine.refresh(urnOf(env, "repository", "moving"));
+    const rr = await pulumiRefresh(env, urnOf(env, "repository", "moving"));
     assert.equal(rr.op, "read-gone");
     assert.equal(rr.id, "");
-    assert.equal(env.engine.stack.get(urnOf(env, "repository", "moving")), undefined);
+    assert.equal(env.stack.get(urnOf(env, "repository", "moving")), undefined);
   });
 
   test("renewal: targets inside renewBeforeDays → DIFF_SOME without the network; Update re-signs with a fresh expiry", async () => {
@@ -258,34 +265,47 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
     const root = newKey();
     const targets = newKey();
     const inputs = (renew: number) => repoInputs(gun, root, targets, { expiry: { targetsDays: 30 }, renewBeforeDays: renew });
-    const c = await env.engine.up(await goal("repository", "renew", inputs(60)));
+    const c = await pulumiUp(env, await goal("repository", "renew", inputs(60)));
     const o1 = stripSecrets(c.outputs) as Record<string, any>;
     assert.ok(Math.abs(new Date(o1["expires"].targets).getTime() - (Date.now() + 30 * DAY)) < 60_000, "targets expires in 30 days");
 
-    // 30 days left, renew 60 days before: due.
+    // 30 days left of a 30-day lifetime: not due, although the window is 60 days (capped at half the lifetime).
     const g60 = await goal("repository", "renew", inputs(60));
-    const p = await withoutNetwork(env, "diff of a due role", () => env.engine.up(g60, { preview: true }));
+    const fresh = await withoutNetwork(env, "diff of a role just signed", () => pulumiPreview(env, g60));
+    assert.equal(fresh.diff?.changes, "DIFF_NONE");
+
+    // Another client re-signs targets with a 5-day expiry; a `pulumi refresh` (a new host) records it.
+    const expires = await resignElsewhere(env, gun, root, "targets", [targets], 5);
+    const rr = await pulumiRefresh(env, urnOf(env, "repository", "renew"));
+    const o1b = stripSecrets(rr.outputs) as Record<string, any>;
+    assert.equal(o1b["expires"].targets, expires, "Read returns the expiry the server holds");
+    assert.equal(o1b["versions"].targets, o1["versions"].targets + 1);
+
+    // 5 days left: due.
+    const p = await withoutNetwork(env, "diff of a due role", () => pulumiPreview(env, g60));
     assert.equal(p.diff?.changes, "DIFF_SOME");
     const t0 = Date.now();
-    const u = await env.engine.up(await goal("repository", "renew", inputs(60)));
+    const u = await pulumiUp(env, await goal("repository", "renew", inputs(60)));
     assert.equal(u.op, "update");
     const o2 = stripSecrets(u.outputs) as Record<string, any>;
-    assert.equal(o2["versions"].targets, o1["versions"].targets + 1);
-    assert.ok(new Date(o2["expires"].targets).getTime() >= t0 + 30 * DAY - 2_000, "fresh expiry");
-    assert.ok(o2["expires"].targets > o1["expires"].targets);
+    assert.equal(o2["versions"].targets, o1b["versions"].targets + 1);
+    assert.ok(new Date(o2["expires"].targets).getTime() >= t0 + 30 * DAY - 2_000, "fresh expiry, under the 30-day policy");
+    assert.ok(new Date(o2["expires"].targets).getTime() <= Date.now() + 30 * DAY);
+    assert.ok(o2["expires"].targets > o1b["expires"].targets);
     assert.equal((await notary(env, ["list", gun])).includes("No targets"), true);
+    assert.equal((await cachedMeta(env.trustDir, gun, "targets")).signed.expires, o2["expires"].targets, "notary sees the fresh expiry");
 
     // With a 7-day window the same expiry is not due: the input change publishes nothing, then Diff is DIFF_NONE.
     const fp = await fingerprint(env, gun);
-    assert.equal((await env.engine.up(await goal("repository", "renew", inputs(7)))).op, "update");
+    assert.equal((await pulumiUp(env, await goal("repository", "renew", inputs(7)))).op, "update");
     assert.deepEqual(await fingerprint(env, gun), fp, "nothing re-signed");
     const g7 = await goal("repository", "renew", inputs(7));
-    const same = await withoutNetwork(env, "no-op", () => env.engine.up(g7));
+    const same = await withoutNetwork(env, "no-op", () => pulumiUp(env, g7));
     assert.equal(same.op, "same");
     assert.equal(same.diff?.changes, "DIFF_NONE");
 
     // Destroy with the default deleteOnDestroy (false): the trust data stays on the server.
-    await env.engine.destroy(urnOf(env, "repository", "renew"));
+    await pulumiDestroy(env, urnOf(env, "repository", "renew"));
     assert.deepEqual(await fingerprint(env, gun), fp);
     assert.deepEqual(await notaryList(env, gun, await makeTempDir("fresh")), []);
   });
@@ -294,27 +314,27 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
     const root = newKey();
     const targets = newKey();
     const bad = await goal("repository", "bad", { gun: "Not A Gun!", rootKey: secret("not a pem"), targetsKey: secret(targets.pem), expiry: { targetsDays: -1 } });
-    const e = await withoutNetwork(env, "check failures", () => expectFailure(env, env.engine.up(bad), /is invalid/));
+    const e = await withoutNetwork(env, "check failures", () => expectFailure(env, pulumiUp(env, bad), /is invalid/));
     assert.ok(e instanceof CheckFailedError);
     assert.deepEqual(e.failures.map((f) => f.property).sort(), ["expiry.targetsDays", "gun", "rootKey"]);
-    assert.equal(env.engine.stack.get(urnOf(env, "repository", "bad")), undefined);
+    assert.equal(env.stack.get(urnOf(env, "repository", "bad")), undefined);
     // A root key that is not ECDSA (Ed25519) is refused too.
     const ed = await goal("repository", "bad", { gun: env.gun("team/ed"), rootKey: secret(ed25519Pem()), targetsKey: secret(root.pem) });
-    const e2 = await withoutNetwork(env, "check ed25519 root", () => expectFailure(env, env.engine.up(ed), /ECDSA/));
+    const e2 = await withoutNetwork(env, "check ed25519 root", () => expectFailure(env, pulumiUp(env, ed), /ECDSA/));
     assert.deepEqual((e2 as CheckFailedError).failures.map((f) => f.property), ["rootKey"]);
   });
 
   test("adopting a GUN whose root is held by another key fails with a coded error naming both key IDs; nothing published", async () => {
     const gun = env.gun("team/taken");
     const owner = { root: newKey(), targets: newKey() };
-    await env.engine.up(await goal("repository", "owner", repoInputs(gun, owner.root, owner.targets)));
+    await pulumiUp(env, await goal("repository", "owner", repoInputs(gun, owner.root, owner.targets)));
     const fp = await fingerprint(env, gun);
     const intruder = newKey();
     const before = serverRequests(env.server).filter((r) => r.method !== "GET").length;
-    const err = await expectFailure(env, env.engine.up(await goal("repository", "intruder", repoInputs(gun, intruder, newKey()))), /^TRUST_[A-Z_]+: /);
+    const err = await expectFailure(env, pulumiUp(env, await goal("repository", "intruder", repoInputs(gun, intruder, newKey()))), /^TRUST_[A-Z_]+: /);
     assert.ok(err instanceof HostCallError);
     assert.ok(err.message.includes(owner.root.id) && err.message.includes(intruder.id), err.message);
-    assert.equal(env.engine.stack.get(urnOf(env, "repository", "intruder")), undefined);
+    assert.equal(env.stack.get(urnOf(env, "repository", "intruder")), undefined);
     assert.equal(serverRequests(env.server).filter((r) => r.method !== "GET").length, before, "no write request");
     assert.deepEqual(await fingerprint(env, gun), fp);
   });

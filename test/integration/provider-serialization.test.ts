@@ -4,7 +4,7 @@
 // - a real program (the resource classes under mocks, forwarded to the real host) sends that same text as a plain
 //   string, keeps every private key secret in the state, and previews without touching the network;
 // - no host log line, server log line or error message (check failures included) shows a private key or passphrase.
-// Every provider-*.test.ts file runs the same leak scan over its own host logs and errors in its `after()`.
+// Every provider-*.test.ts file runs the same leak scan over its own hosts' logs and errors in its `after()`.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
@@ -22,6 +22,7 @@ import {
   expectFailure,
   goal,
   newKey,
+  pulumiUp,
   ROOT,
   secret,
   serializeProvider,
@@ -95,10 +96,11 @@ describe("a real program (resource classes under mocks → real host)", () => {
     const targets = new notary.Key("targets");
     const repo = new notary.Repository("app", { gun, rootKey: root.privateKeyPem, targetsKey: targets.privateKeyPem, deleteOnDestroy: true });
     const alice = new notary.Key("alice");
-    new notary.Signer("alice", { repository: repo, name: "alice", keys: [alice.publicKeyPem], targetsKey: targets.privateKeyPem });
+    const signer = new notary.Signer("alice", { repository: repo, name: "alice", keys: [alice.publicKeyPem], targetsKey: targets.privateKeyPem });
     const ci = new notary.Key("ci");
     new notary.Delegation("ci", { repository: repo, role: "targets/ci", keys: [ci.publicKeyPem], paths: ["ci/"], parentKey: targets.privateKeyPem });
-    new notary.SignedTag("v1", { repository: repo, tag: "v1", digest: m.digest, size: m.size, signingKeys: [alice.privateKeyPem] });
+    // Signed by alice's key: only signable once the signer exists (without dependsOn the engine may create it first).
+    new notary.SignedTag("v1", { repository: repo, tag: "v1", digest: m.digest, size: m.size, signingKeys: [alice.privateKeyPem] }, { dependsOn: [signer] });
     return { rootKeyId: repo.rootKeyId, targetsKeyId: repo.targetsKeyId, alice: alice.keyId };
   };
 
@@ -107,7 +109,8 @@ describe("a real program (resource classes under mocks → real host)", () => {
   });
 
   test("preview: no request to the notary server; __provider is the plain serialized text", async () => {
-    const r = await withoutNetwork(env, "pulumi preview", () => runProgram(program, { host: env.host, stack, preview: true }));
+    const { host } = await env.command("preview");
+    const r = await withoutNetwork(env, "pulumi preview", () => runProgram(program, { host, stack, preview: true }));
     const dynamic = r.resources.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic"));
     assert.equal(dynamic.length, 8, "4 keys, repository, signer, delegation, signed tag");
     for (const x of dynamic) {
@@ -120,7 +123,7 @@ describe("a real program (resource classes under mocks → real host)", () => {
   });
 
   test("up: every private key stays secret in inputs and state; docker sees signer, tag and keys", async () => {
-    const r = await runProgram(program, { host: env.host, stack });
+    const r = await runProgram(program, { host: (await env.command("up")).host, stack });
     for (const x of r.resources.filter((y) => y.type.startsWith("pulumi-nodejs:dynamic"))) {
       assertKeysOnlyInSecrets(x.inputs, `${x.name} inputs`);
       assertKeysOnlyInSecrets(x.state, `${x.name} state`);
@@ -139,13 +142,13 @@ describe("a real program (resource classes under mocks → real host)", () => {
 
     // A second up changes nothing and makes no write.
     const posts = serverRequests(env.server).filter((x) => x.method !== "GET").length;
-    const again = await runProgram(program, { host: env.host, stack });
+    const again = await runProgram(program, { host: (await env.command("up")).host, stack });
     assert.ok(again.resources.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic")).every((x) => x.op === "same"));
     assert.equal(serverRequests(env.server).filter((x) => x.method !== "GET").length, posts);
   });
 
   test("destroy: everything deleted, trust data removed", async () => {
-    await destroyStack(stack, { host: env.host });
+    await destroyStack(stack, { host: (await env.command("destroy")).host });
     assert.equal([...stack.resources.values()].filter((e) => e.custom).length, 0);
     await dockerInspectFails(env, gun);
   });
@@ -166,9 +169,9 @@ describe("no secret in host output or errors", () => {
       goal("signer", "s", { gun: repo.gun, trustedRoot: repo.outputs["trustedRoot"], name: "x", keys: [wrong.pub], targetsKey: secret(wrong.pem) }),
       goal("repository", "r2", { gun: repo.gun, rootKey: secret(wrong.pem), targetsKey: secret(repo.targets.pem) }),
     ];
-    for (const g of failures) await expectFailure(env, env.engine.up(await g), /./);
+    for (const g of failures) await expectFailure(env, pulumiUp(env, await g), /./);
     assert.ok(env.errors.length >= failures.length);
     assertNoLeaks(env.errors, "error message");
-    assertNoLeaks(env.host.logs().split("\n"), "host log line");
+    for (const h of env.hosts) assertNoLeaks(h.logs().split("\n"), "host log line");
   });
 });

@@ -19,6 +19,11 @@ import {
   notaryDelegations,
   notaryList,
   publicKeyFile,
+  pulumiDestroy,
+  pulumiPreview,
+  pulumiRefresh,
+  pulumiUp,
+  pulumiUpOrPreview,
   repoRef,
   repoRefPreview,
   secret,
@@ -70,7 +75,7 @@ async function roles(): Promise<Record<string, string[]>> {
   return Object.fromEntries((await notaryDelegations(env, repo.gun)).map((r) => [r.role, sorted(r.keyIds)]));
 }
 
-const up = async (name: string, i: Record<string, unknown>, preview = false) => env.engine.up(await goal("signer", name, i), { preview });
+const up = async (name: string, i: Record<string, unknown>, preview = false) => pulumiUpOrPreview(env, await goal("signer", name, i), preview);
 
 describe("Signer: lifecycle", () => {
   const alice = newKey("alice");
@@ -79,10 +84,10 @@ describe("Signer: lifecycle", () => {
 
   test("preview of a create with unknown keys and repository: no network, nothing recorded", async () => {
     const g = await goal("signer", "alice", { ...repoRefPreview(repo.gun), name: "alice", keys: [UNKNOWN], targetsKey: UNKNOWN });
-    const r = await withoutNetwork(env, "preview create", () => env.engine.up(g, { preview: true }));
+    const r = await withoutNetwork(env, "preview create", () => pulumiPreview(env, g));
     assert.equal(r.op, "create");
     await withoutNetwork(env, "preview create (known)", () => up("alice", inputs("alice", [alice]), true));
-    assert.equal(env.engine.stack.size, 1, "only the repository is in the stack");
+    assert.equal(env.stack.size, 1, "only the repository is in the stack");
     assert.deepEqual(await roles(), {});
   });
 
@@ -129,7 +134,7 @@ describe("Signer: lifecycle", () => {
     await notary(env, ["delegation", "add", repo.gun, "targets/alice", await publicKeyFile(mallory, "mallory"), "-p"], { trustDir: elsewhere });
     assert.deepEqual((await dockerSigners())["alice"], sorted([alice2.id, mallory.id]));
 
-    const rr = await env.engine.refresh(urnOf(env, "signer", "alice"));
+    const rr = await pulumiRefresh(env, urnOf(env, "signer", "alice"));
     assert.equal(rr.op, "refresh");
     assert.equal(rr.changed, true);
     const o = stripSecrets(rr.outputs) as Record<string, any>;
@@ -155,14 +160,14 @@ describe("Signer: lifecycle", () => {
 
   test("deleted out of band (notary delegation remove): refresh drops it", async () => {
     await notary(env, ["delegation", "remove", repo.gun, "targets/bob", "-y", "-p"], { trustDir: elsewhere });
-    const rr = await env.engine.refresh(urnOf(env, "signer", "bob"));
+    const rr = await pulumiRefresh(env, urnOf(env, "signer", "bob"));
     assert.equal(rr.op, "read-gone");
     assert.equal(rr.id, "");
-    assert.equal(env.engine.stack.get(urnOf(env, "signer", "bob")), undefined);
+    assert.equal(env.stack.get(urnOf(env, "signer", "bob")), undefined);
   });
 
   test("destroy removes the signer's role and its keys from releases (what docker's signer remove fails to do)", async () => {
-    await env.engine.destroy(urnOf(env, "signer", "alice"));
+    await pulumiDestroy(env, urnOf(env, "signer", "alice"));
     const left = await roles();
     assert.equal(left["targets/carol"], undefined);
     assert.ok(!(left["targets/releases"] ?? []).includes(alice2.id), "carol's key left releases");
@@ -182,12 +187,12 @@ describe("Signer: shared keys and failures", () => {
     const rs = await roles();
     assert.deepEqual(rs["targets/dave"], [own.id]);
     assert.ok(rs["targets/releases"]?.includes(shared.id), `erin still signs releases with the shared key: ${JSON.stringify(rs)}`);
-    const erin = await env.engine.refresh(urnOf(env, "signer", "erin"));
+    const erin = await pulumiRefresh(env, urnOf(env, "signer", "erin"));
     assert.equal(erin.changed, false, "erin sees no drift");
     // Destroying dave keeps the shared key too (erin uses it); destroying erin then removes it.
-    await env.engine.destroy(urnOf(env, "signer", "dave"));
+    await pulumiDestroy(env, urnOf(env, "signer", "dave"));
     assert.ok((await roles())["targets/releases"]?.includes(shared.id));
-    await env.engine.destroy(urnOf(env, "signer", "erin"));
+    await pulumiDestroy(env, urnOf(env, "signer", "erin"));
     assert.ok(!((await roles())["targets/releases"] ?? []).includes(shared.id));
   });
 
@@ -201,9 +206,11 @@ describe("Signer: shared keys and failures", () => {
       [{ ...inputs("ok", [k]), targetsKey: secret("garbage") }, ["targetsKey[0]"]],
       [{ ...inputs("ok", [k]), trustedRoot: undefined }, ["repository"]],
     ];
+    // One host for all cases: a failing Check is pure (no state), so a host per case would only cost time.
+    const engine = await env.command("up");
     for (const [i, props] of cases) {
       const g = await goal("signer", "bad", i);
-      const e = await withoutNetwork(env, `check ${JSON.stringify(props)}`, () => expectFailure(env, env.engine.up(g), /is invalid/));
+      const e = await withoutNetwork(env, `check ${JSON.stringify(props)}`, () => expectFailure(env, engine.up(g), /is invalid/));
       assert.ok(e instanceof CheckFailedError);
       assert.deepEqual(e.failures.map((f) => f.property), props, e.message);
     }
@@ -213,7 +220,7 @@ describe("Signer: shared keys and failures", () => {
     const fp = await fingerprint(env, repo.gun);
     const posts = serverRequests(env.server).filter((r) => r.method === "POST").length;
     const g = await goal("signer", "frank", { ...inputs("frank", [newKey()]), targetsKey: secret(newKey().pem) });
-    const err = await expectFailure(env, env.engine.up(g), /^SIGNING_KEY_MISSING: /);
+    const err = await expectFailure(env, pulumiUp(env, g), /^SIGNING_KEY_MISSING: /);
     assert.ok(err instanceof HostCallError);
     assert.match(err.message, /\btargets\b/);
     assert.ok(err.message.includes(repo.targets.id), err.message);

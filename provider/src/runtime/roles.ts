@@ -7,6 +7,7 @@ import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index
 import { isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
 import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
+import { expiryPolicy } from "./repository.ts";
 
 /** How a dependent resource finds and verifies its repository. */
 export type RepoRef = {
@@ -19,10 +20,14 @@ export type RepoRef = {
 };
 
 export function repoOf(config: ProviderConfig, r: RepoRef) {
-  return repositoryFor(config, r.server, r.gun, {
+  const repo = repositoryFor(config, r.server, r.gun, {
     ...(r.trustedRoot ? { trustedRoot: r.trustedRoot } : {}),
     ...(r.rootKeyId ? { rootKeyIds: [r.rootKeyId] } : {}),
   });
+  // Our publishes re-sign roles: under the repository's expiry policy, not only when the Repository resource happened
+  // to run in this process (each `pulumi` command has its own host).
+  if (r.repositoryExpiry && !isUnknown(r.repositoryExpiry)) repo.configure({ expiry: expiryPolicy(r.repositoryExpiry) });
+  return repo;
 }
 
 export function checkRepoRef(r: Partial<RepoRef>, f: CheckFailure[]): void {
