@@ -126,7 +126,7 @@ function digestOfMeta(meta: FileMeta | undefined): string {
  */
 export function defaultRoles(state: RepoState, tag: string, keyIds: ReadonlySet<string>): string[] {
   const top = state.roles.get("targets")!.file.signed;
-  if (top.delegations.roles.length === 0) return ["targets"];
+  if (top.delegations.roles.length === 0) return ["targets"]; // the publish refuses it unless the keys sign targets
   const signable = top.delegations.roles.filter((r) => {
     const have = r.keyids.filter((id) => {
       const k = top.delegations.keys[id];
