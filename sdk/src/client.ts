@@ -540,9 +540,18 @@ export class Repository {
       if (!t || t.version !== 0 || role === "targets") continue;
       const stored = await this.server.getMetadata(role, 100 << 20);
       if (!stored) continue;
+      // The server holds a file for a role our state does not: either our state is stale (another publisher created
+      // it since our fetch: publishing "version+1" of an empty file would erase its content), or it is an orphan of a
+      // removed role that no snapshot lists any more. Re-fetch to tell them apart.
+      const fresh = await this.fetch();
+      if (fresh.roles.has(role)) {
+        throw new NotaryError("SERVER_VERSION_CONFLICT", `${role} was created on the server by another publisher since our last fetch`, {
+          details: { gun: this.gun, role },
+        });
+      }
       try {
         const v = (JSON.parse(new TextDecoder().decode(stored)) as { signed?: { version?: unknown } }).signed?.version;
-        // Only the version number is taken from the unverified file; nothing else of it is trusted or re-signed.
+        // Only the version number is taken from the unverified orphan; nothing else of it is trusted or re-signed.
         if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) draft.targets.set(role, { ...t, version: v });
       } catch {
         /* unreadable: keep version 0 and let the server decide */
@@ -616,8 +625,8 @@ function uniqueKeys(keys: readonly PrivateKey[]): PrivateKey[] {
 }
 
 /** Staging activity this recent delays a publish (see Repository.#linger). */
-const LINGER_QUIET_MS = 25;
-const LINGER_MAX_MS = 1500;
+const LINGER_QUIET_MS = 60;
+const LINGER_MAX_MS = 2000;
 
 function jitter(attempt: number): number {
   const base = Math.min(2000, 50 * 2 ** (attempt - 1));

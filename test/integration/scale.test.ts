@@ -15,7 +15,7 @@ import { providers } from "../../dist/provider/src/providers.js";
 import { NotaryClient, PrivateKey, listTargets } from "../../dist/sdk/src/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const N = 120;
+const N = Number(process.env["SCALE_N"] ?? 120);
 const PARALLEL = 8;
 
 let server: NotaryServer;
