@@ -17,33 +17,38 @@ class NotaryProvider implements pulumi.dynamic.ResourceProvider {
   constructor(kind: Kind) {
     this.kind = kind;
   }
+  /** The runtime module, loaded once per host process (never set in the program, so never serialized). */
+  async rt(): Promise<Runtime> {
+    const self = this as unknown as { loaded?: Runtime };
+    return (self.loaded ??= await import("pulumi-notary/runtime"));
+  }
   async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    const rt: Runtime = await import("pulumi-notary/runtime");
+    const rt = await this.rt();
     this.config = rt.readConfig((k) => req.config.get(k));
   }
   async check(olds: Any, news: Any): Promise<pulumi.dynamic.CheckResult> {
-    const rt: Runtime = await import("pulumi-notary/runtime");
+    const rt = await this.rt();
     return rt.crud[this.kind].check(this.config, olds, news);
   }
   async diff(id: string, olds: Any, news: Any): Promise<pulumi.dynamic.DiffResult> {
-    const rt: Runtime = await import("pulumi-notary/runtime");
+    const rt = await this.rt();
     return rt.crud[this.kind].diff(this.config, id, olds, news);
   }
   async create(inputs: Any): Promise<pulumi.dynamic.CreateResult> {
-    const rt: Runtime = await import("pulumi-notary/runtime");
+    const rt = await this.rt();
     return rt.crud[this.kind].create(this.config, inputs);
   }
   async read(id: string, props?: Any): Promise<pulumi.dynamic.ReadResult> {
-    const rt: Runtime = await import("pulumi-notary/runtime");
+    const rt = await this.rt();
     const outs = await rt.crud[this.kind].read(this.config, id, props);
     return outs ? { id, props: outs } : {};
   }
   async update(id: string, olds: Any, news: Any): Promise<pulumi.dynamic.UpdateResult> {
-    const rt: Runtime = await import("pulumi-notary/runtime");
+    const rt = await this.rt();
     return { outs: await rt.crud[this.kind].update(this.config, id, olds, news) };
   }
   async delete(id: string, props: Any): Promise<void> {
-    const rt: Runtime = await import("pulumi-notary/runtime");
+    const rt = await this.rt();
     await rt.crud[this.kind].delete(this.config, id, props);
   }
 }
