@@ -9,13 +9,13 @@ import { createAuthenticator, resolveCredentials, type Authenticator, type Crede
 import { createTransport } from "./remote/transport.ts";
 import { NotaryServer } from "./remote/notary-server.ts";
 import { updateRepository, type RepoState, type TrustAnchor } from "./trust/update.ts";
-import { applyChange, createDraft, findDelegation, type Change, type Draft } from "./metadata/changes.ts";
-import { parentRole } from "./metadata/roles.ts";
+import { applyChange, createDraft, type Change, type Draft } from "./metadata/changes.ts";
+import { assertCanSign } from "./metadata/signability.ts";
 import { finalizeDraft, holdsSnapshotKey, expiryFor, type ExpiryPolicy } from "./metadata/finalize.ts";
 import { signRole } from "./metadata/signed.ts";
 import { fileMeta, sha256HexOfMeta } from "./metadata/hashes.ts";
 import { assertGun } from "./metadata/roles.ts";
-import { keyJsonId, keyToJson, publicKeyFromCertificatePem, canonicalKeyId, keyFromJson } from "./crypto/keys.ts";
+import { keyJsonId, keyToJson, publicKeyFromCertificatePem } from "./crypto/keys.ts";
 import { PrivateKey } from "./crypto/sign.ts";
 import { createRootCertificate } from "./crypto/x509.ts";
 import { toHex } from "./encoding.ts";
@@ -563,58 +563,6 @@ export class Repository {
   async delete(): Promise<void> {
     await this.server.deleteAll();
     this.reset();
-  }
-}
-
-/** The role whose signature a change needs: the role itself, a delegation's parent, or root. */
-function signingRoles(c: Change): string[] {
-  switch (c.type) {
-    case "setTarget":
-    case "removeTarget":
-      return [c.role];
-    case "witness":
-      return c.role === "snapshot" ? [] : [c.role];
-    case "setDelegation":
-    case "removeDelegation":
-    case "addDelegationKeys":
-    case "removeDelegationKeys":
-      return [parentRole(c.name)];
-    case "rotateKey":
-      return c.role === "targets" ? ["root", "targets"] : ["root"];
-  }
-}
-
-/** Does `keys` meet the threshold of `role` as the draft now delegates it (root: old and new root keys)? */
-function assertCanSign(draft: Draft, changes: readonly Change[], keys: readonly PrivateKey[]): void {
-  const have = new Set(keys.map((k) => k.id));
-  const meets = (ids: readonly string[], threshold: number, keyJson: (id: string) => KeyJson | undefined) =>
-    ids.filter((id) => {
-      const kj = keyJson(id);
-      return kj !== undefined && have.has(canonicalKeyId(keyFromJson(kj)));
-    }).length >= threshold;
-  for (const role of new Set(changes.flatMap(signingRoles))) {
-    let ok: boolean;
-    let ids: readonly string[];
-    if (role === "root" || role === "targets") {
-      const r = draft.root.roles[role]!;
-      ids = r.keyids;
-      ok = meets(r.keyids, r.threshold, (id) => draft.root.keys[id]);
-      if (ok && role === "root") {
-        const old = draft.originalRoot.roles["root"]!;
-        ok = meets(old.keyids, old.threshold, (id) => draft.originalRoot.keys[id]);
-      }
-    } else {
-      const entry = findDelegation(draft, role);
-      ids = entry?.role.keyids ?? [];
-      ok = entry !== undefined && meets(entry.role.keyids, entry.role.threshold, (id) => entry.parent.delegations.keys[id]);
-    }
-    if (!ok) {
-      throw new NotaryError(
-        "SIGNING_KEY_MISSING",
-        `cannot sign ${role}: the keys given [${[...have].join(", ")}] do not meet its threshold of keys [${ids.join(", ")}]`,
-        { details: { role, expectedKeyIds: [...ids] } },
-      );
-    }
   }
 }
 
