@@ -5,7 +5,7 @@
 import path from "node:path";
 import { writeFile, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { startNotaryServer, makeTempDir, notaryOk } from "../test/support/stack.ts";
 import { startProviderHost, type DynamicHost } from "../test/support/dynhost.ts";
@@ -13,7 +13,7 @@ import { startTcpProxy } from "../test/support/tcp-proxy.ts";
 import { requestCursor, isPublish } from "../test/support/server-log.ts";
 import { simulateEngine as engine, pool } from "../test/support/engine-sim.ts";
 import { providers } from "../dist/provider/src/providers.js";
-import { NotaryClient, PrivateKey, keyToJson, listTargets } from "../dist/sdk/src/index.js";
+import { NotaryClient, PrivateKey, listTargets } from "../dist/sdk/src/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const N = Number(process.env["BENCH_TAGS"] ?? 1000);
@@ -227,8 +227,6 @@ if (process.env["BENCH_FIRST_ONLY"]) {
     await c2.close();
     return `rss +${Math.round((process.memoryUsage().rss - mem0) / 1e6)} MB`;
   });
-  void keyToJson;
-  void randomBytes;
 }
 
 await proxy.close();

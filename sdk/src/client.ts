@@ -13,15 +13,13 @@ import { applyChange, createDraft, type Change, type Draft } from "./metadata/ch
 import { assertCanSign } from "./metadata/signability.ts";
 import { finalizeDraft, holdsSnapshotKey, expiryFor, type ExpiryPolicy } from "./metadata/finalize.ts";
 import { signRole } from "./metadata/signed.ts";
-import { fileMeta, sha256HexOfMeta } from "./metadata/hashes.ts";
+import { fileMeta } from "./metadata/hashes.ts";
 import { assertGun } from "./metadata/roles.ts";
-import { keyJsonId, keyToJson, publicKeyFromCertificatePem } from "./crypto/keys.ts";
+import { keyJsonId, keyToJson, publicKeyFromCertificatePem, sha256Hex } from "./crypto/keys.ts";
 import { PrivateKey } from "./crypto/sign.ts";
 import { createRootCertificate } from "./crypto/x509.ts";
-import { toHex } from "./encoding.ts";
 import { DEFAULT_EXPIRY_MS } from "./metadata/time.ts";
 import type { KeyJson, Root, Snapshot, Targets } from "./metadata/types.ts";
-import { createHash } from "node:crypto";
 
 export type ServerOptions = {
   /** Notary server URL, e.g. `https://notary.example.com:4443`. */
@@ -139,9 +137,6 @@ export class NotaryClient {
   }
 }
 
-function sha256hex(b: Uint8Array): string {
-  return createHash("sha256").update(b).digest("hex");
-}
 
 /** One GUN on one server. */
 export class Repository {
@@ -183,7 +178,7 @@ export class Repository {
   }
 
   #remember(role: string, bytes: Uint8Array): void {
-    this.#known.set(role, { key: `${role}.${sha256hex(bytes)}`, bytes });
+    this.#known.set(role, { key: `${role}.${sha256Hex(bytes)}`, bytes });
   }
 
   #knownLookup = (name: string): Uint8Array | undefined => {
@@ -323,7 +318,6 @@ export class Repository {
     }
     await this.server.publish(files);
     this.counters.publishes++;
-    for (const f of files) this.#remember(f.role, f.bytes);
     this.reset({ trustedRoot: signedRoot.bytes });
     for (const f of files) this.#remember(f.role, f.bytes);
     return this.fetch();
@@ -585,4 +579,3 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export { sha256HexOfMeta, toHex };

@@ -10,7 +10,6 @@ import {
   PrivateKey,
   publicKeyFromSpki,
   publicKeyFromCertificatePem,
-  keyId,
   parseGoTime,
   type PublicKey,
   type Repository as SdkRepository,
@@ -247,10 +246,6 @@ export function isDue(expires: string | undefined, renewBeforeDays: number, now:
   } catch {
     return true;
   }
-}
-
-export function keyIdOf(key: PublicKey): string {
-  return keyId(key);
 }
 
 /** Lifetime in days of a role re-signed under an expiry policy (notary's defaults otherwise). */

@@ -19,7 +19,6 @@ import {
 import {
   DAY_MS,
   DEFAULT_RENEW_BEFORE_DAYS,
-  inputError,
   isDue,
   isUnknown,
   parsePrivateKey,
@@ -246,12 +245,12 @@ export async function createRepository(config: ProviderConfig, inputs: Repositor
   const repo = repositoryFor(config, inputs.server, inputs.gun, { rootKeyIds: [keys.root.id] });
   repo.configure({ expiry: expiryPolicy(inputs.expiry) });
   const serverUrl = repo.server.baseUrl;
-  let state: RepoState;
   let rootCertificate: string;
-  if (await repo.exists()) {
-    // Adopt: the existing root must be ours (fetch verifies it against our root key ID and names both IDs if not).
-    repo.reset({ rootKeyIds: [keys.root.id] });
-    state = await repo.fetch();
+  // One verified read anchored on our root key: none means initialize; one whose root is not ours is refused (the
+  // error names both key IDs); one whose root is ours is adopted.
+  repo.reset({ rootKeyIds: [keys.root.id] });
+  let state = await stateOf(repo);
+  if (state) {
     const r = await reconcile(repo, state, keys, { renewBeforeDays: renewBefore(inputs, config), forceWitness: false, now: new Date(), expiry: inputs.expiry });
     rootCertificate = r.rootCertificate;
     if (r.changes.length) state = (await repo.publish(r.changes, { keys: r.signing })).state;
@@ -297,4 +296,3 @@ export async function deleteRepository(config: ProviderConfig, olds: RepositoryO
   await repo.delete();
 }
 
-export { inputError };

@@ -2,7 +2,7 @@
  * Delegation and Signer: roles delegated from `targets` (or another delegation), and docker's signer model
  * (`targets/<name>` plus the signer's keys in `targets/releases`).
  */
-import { NotaryError, keyToJson, keyJsonId, canonicalKeyId, keyFromJson, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
+import { keyToJson, keyJsonId, canonicalKeyId, keyFromJson, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
 import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index.ts";
 import { isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
 import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
@@ -279,4 +279,3 @@ export async function deleteSigner(config: ProviderConfig, olds: SignerOutputs):
   await repo.publish(changes, { keys: [parsePrivateKey(olds.targetsKey, "targetsKey")] });
 }
 
-export { NotaryError };

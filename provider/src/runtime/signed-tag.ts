@@ -9,7 +9,6 @@ import {
   resolveImage,
   parseImageReference,
   lookupTarget,
-  isDelegationName,
   pathAllowed,
   canonicalKeyId,
   keyFromJson,
@@ -281,4 +280,3 @@ export async function deleteSignedTag(config: ProviderConfig, olds: SignedTagOut
   await repo.publish(roles.map((role) => ({ type: "removeTarget" as const, role, name: olds.tag })), { keys, id: stageId(olds) });
 }
 
-export { isDelegationName };
