@@ -11,6 +11,7 @@ import { NotaryServer } from "./remote/notary-server.ts";
 import { updateRepository, type RepoState, type TrustAnchor } from "./trust/update.ts";
 import { applyChange, createDraft, type Change, type Draft } from "./metadata/changes.ts";
 import { assertCanSign } from "./metadata/signability.ts";
+import { targetsInEffect } from "./trust/in-effect.ts";
 import { finalizeDraft, holdsSnapshotKey, expiryFor, type ExpiryPolicy } from "./metadata/finalize.ts";
 import { signRole } from "./metadata/signed.ts";
 import { fileMeta } from "./metadata/hashes.ts";
@@ -154,6 +155,8 @@ export class Repository {
   #lastStagedAt = 0;
   #inflight: Promise<RepoState> | undefined;
   #working = false;
+  /** The batch being published now (its changes can still undo what the verified state shows). */
+  #publishing: Pending[] = [];
   /** Counters for tests and benchmarks. */
   readonly counters = { fetches: 0, publishes: 0, conflicts: 0 };
 
@@ -332,6 +335,11 @@ export class Repository {
    * await repo.publish([{ type: "setTarget", role: "targets/releases", name: "v1", meta }], { keys: [releasesKey] });
    */
   publish(changes: ChangeSource, opts: PublishOptions): Promise<PublishResult> {
+    const done = this.#inEffect(changes, opts.keys);
+    if (done) {
+      if (opts.id) this.#staged.delete(opts.id);
+      return Promise.resolve({ state: done, published: [], attempts: 0 });
+    }
     return new Promise<PublishResult>((resolve, reject) => {
       this.#queue.push({ changes, keys: opts.keys, ...(opts.id ? { id: opts.id } : {}), resolve, reject });
       if (!this.#working) void this.#work();
@@ -367,10 +375,39 @@ export class Repository {
         await this.#linger();
         const batch = this.#queue;
         this.#queue = [];
+        this.#publishing = batch;
         await this.#publishBatch(batch);
       }
     } finally {
       this.#working = false;
+      this.#publishing = [];
+    }
+  }
+
+  /**
+   * The verified state, when `changes` are target changes already in effect in it that no queued or in-flight
+   * publish could undo, and `keys` could sign them: such a publish is answered at once instead of waiting for the next
+   * group commit. Anything else (no state yet, other kinds of change, an error) takes the normal path.
+   */
+  #inEffect(changes: ChangeSource, keys: readonly PrivateKey[]): RepoState | undefined {
+    const state = this.#state;
+    if (!state) return undefined;
+    try {
+      const list = typeof changes === "function" ? changes(state) : changes;
+      const pending: Change[] = [];
+      for (const p of [...this.#publishing, ...this.#queue]) {
+        try {
+          pending.push(...(typeof p.changes === "function" ? p.changes(state) : p.changes));
+        } catch {
+          /* that item will be rejected when its batch is drafted: it changes nothing */
+        }
+      }
+      if (!targetsInEffect(state, list, pending)) return undefined;
+      const draft = createDraft(state.root.signed, [...state.roles].map(([k, v]) => [k, v.file.signed]), [...state.roles].map(([k, v]) => [k, v.paths]));
+      assertCanSign(draft, list, keys);
+      return state;
+    } catch {
+      return undefined;
     }
   }
 

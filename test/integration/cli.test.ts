@@ -1,23 +1,17 @@
 // The CLI against the real binaries: `inspect` prints exactly what `docker trust inspect` prints (plus expiries),
 // and `key generate` makes files docker and notary use.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
+import { notaryServerPerFile } from "../support/per-file.ts";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { copyFile, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { startNotaryServer, makeTempDir, dockerOk, dockerTrustInspect, notaryOk, type NotaryServer } from "../support/stack.ts";
+import { makeTempDir, dockerOk, dockerTrustInspect, notaryOk } from "../support/stack.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = path.join(ROOT, "dist/cli/main.js");
-let server: NotaryServer;
-
-before(async () => {
-  server = await startNotaryServer({ tls: true });
-});
-after(async () => {
-  await server?.stop();
-});
+const server = notaryServerPerFile({ tls: true });
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: 60_000 });

@@ -2,7 +2,8 @@
  * Key files and root certificates against the real Go tools (reference §3.4, §9): what notary/docker write we read,
  * what we write notary/docker open and sign with, and notary-server accepts root certificates we generate.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
+import { notaryServerPerFile } from "../support/per-file.ts";
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import type { KeyPairKeyObjectResult } from "node:crypto";
@@ -17,9 +18,7 @@ import {
   makeTempDir,
   notaryCli,
   notaryOk,
-  startNotaryServer,
 } from "../support/stack.ts";
-import type { NotaryServer } from "../support/stack.ts";
 import {
   canonicalKeyId,
   parsePrivateKeyPkcs8,
@@ -32,13 +31,7 @@ import {
 import type { PrivateKeyType } from "../../sdk/src/crypto/keyfile.ts";
 import { createRootCertificate, parseCertificate, verifyCertificateSignature } from "../../sdk/src/crypto/x509.ts";
 
-let server: NotaryServer;
-before(async () => {
-  server = await startNotaryServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = notaryServerPerFile();
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const pkcs8Of = (k: KeyPairKeyObjectResult): Uint8Array => new Uint8Array(k.privateKey.export({ type: "pkcs8", format: "der" }));

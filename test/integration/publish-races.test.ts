@@ -1,18 +1,12 @@
 // Lost-update safety against the real notary-server: a publisher whose verified state is stale must never replace
 // what another publisher wrote, even where the server's version check alone would not catch it (a delegation file
 // that did not exist when the stale state was fetched).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
+import { notaryServerPerFile } from "../support/per-file.ts";
 import assert from "node:assert/strict";
-import { startNotaryServer, type NotaryServer } from "../support/stack.ts";
 import { NotaryClient, PrivateKey, keyToJson, listTargets } from "../../sdk/src/index.ts";
 
-let server: NotaryServer;
-before(async () => {
-  server = await startNotaryServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = notaryServerPerFile();
 
 const meta = (n: number) => ({ length: n, hashes: { sha256: Buffer.alloc(32, n).toString("base64") } });
 

@@ -15,6 +15,7 @@
 //   * Create/Update are not sent in preview (supportsPreview=false): the inputs are echoed as state;
 //   * an empty id from Create is an error ("plugin returned empty resource.ID from create").
 import { spawn, type ChildProcess } from "node:child_process";
+import http2 from "node:http2";
 import { createRequire } from "node:module";
 import path from "node:path";
 import readline from "node:readline";
@@ -187,6 +188,12 @@ export interface HostOptions {
   echo?: boolean;
   /** Preload a tiny parent-death watchdog into the host (default true). */
   orphanGuard?: boolean;
+  /**
+   * The gRPC client: "http2" (default) speaks unary gRPC over one node:http2 session with the protocol's own message
+   * classes, about a third less CPU per call than @grpc/grpc-js (the engine's Go client costs far less than either);
+   * "grpc-js" uses @pulumi/pulumi's own client.
+   */
+  client?: "http2" | "grpc-js";
 }
 
 export interface CheckFailure {
@@ -376,6 +383,91 @@ function parseInitFailure(err: Any): InitFailure | undefined {
   return undefined;
 }
 
+/**
+ * Unary gRPC over HTTP/2 (the wire protocol: `POST /<service>/<Method>`, 5-byte length-prefixed protobuf messages,
+ * status in trailers), using the service definition's own serializers. Errors are shaped like @grpc/grpc-js errors
+ * (`code`, `details`, `metadata.get("grpc-status-details-bin")`) so callers handle both clients alike.
+ */
+function leanUnaryClient(port: number) {
+  const service: Any = provrpc.ResourceProviderService;
+  let session: http2.ClientHttp2Session | undefined;
+  const connect = () => {
+    if (session && !session.closed && !session.destroyed) return session;
+    const s = http2.connect(`http://127.0.0.1:${port}`);
+    s.on("error", () => {}); // surfaced on the streams
+    s.unref();
+    return (session = s);
+  };
+  const methodOf = (name: string) => {
+    const def = service[name]; // keyed by the client method name ("check", "getPluginInfo", ...)
+    if (!def || def.requestStream || def.responseStream) throw new Error(`no unary gRPC method ${name} in ResourceProvider`);
+    return def;
+  };
+  const errorOf = (code: number, details: string, bin?: string) => ({
+    code,
+    details,
+    metadata: { get: (k: string) => (k === "grpc-status-details-bin" && bin ? [Buffer.from(bin, "base64")] : []) },
+  });
+  return {
+    call(method: string, req: unknown, timeoutMs: number, done: (err: Any, resp?: Any) => void): void {
+      const def = methodOf(method);
+      const body: Buffer = def.requestSerialize(req);
+      const frame = Buffer.allocUnsafe(5 + body.length);
+      frame[0] = 0;
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+      let settled = false;
+      const finish = (err: Any, resp?: Any) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        done(err, resp);
+      };
+      const stream = connect().request({
+        ":method": "POST",
+        ":path": def.path,
+        "content-type": "application/grpc",
+        te: "trailers",
+        "grpc-timeout": `${Math.max(1, Math.ceil(timeoutMs))}m`,
+      });
+      const timer = setTimeout(() => {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        finish(errorOf(4, "Deadline exceeded"));
+      }, timeoutMs);
+      const chunks: Buffer[] = [];
+      let status: { code: number; message: string; bin?: string } | undefined;
+      const takeStatus = (h: http2.IncomingHttpHeaders) => {
+        if (h["grpc-status"] === undefined) return;
+        const bin = h["grpc-status-details-bin"];
+        status = {
+          code: Number(h["grpc-status"]),
+          message: decodeURIComponent(String(h["grpc-message"] ?? "")),
+          ...(typeof bin === "string" ? { bin } : {}),
+        };
+      };
+      stream.on("response", takeStatus);
+      stream.on("trailers", takeStatus);
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("error", (e: Error) => finish(errorOf(14, e.message)));
+      stream.on("close", () => {
+        if (!status) return finish(errorOf(14, `stream closed without a gRPC status (http2 code ${stream.rstCode})`));
+        if (status.code !== 0) return finish(errorOf(status.code, status.message, status.bin));
+        const all = Buffer.concat(chunks);
+        if (all.length < 5) return finish(errorOf(13, "no response message"));
+        try {
+          finish(null, def.responseDeserialize(all.subarray(5, 5 + all.readUInt32BE(1))));
+        } catch (e) {
+          finish(errorOf(13, `bad response message: ${(e as Error).message}`));
+        }
+      });
+      stream.end(frame);
+    },
+    close(): void {
+      session?.close();
+    },
+  };
+}
+
 export async function startProviderHost(opts: HostOptions): Promise<DynamicHost> {
   installExitHook();
   const cwd = path.resolve(opts.cwd);
@@ -477,18 +569,21 @@ export async function startProviderHost(opts: HostOptions): Promise<DynamicHost>
   });
   const startupMs = performance.now() - t0;
 
+  const lean = opts.client !== "grpc-js" ? leanUnaryClient(port) : undefined;
   const call = <T>(method: string, req: unknown, timeoutMs = rpcTimeoutMs): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (exited) {
         reject(new Error(`dynamic provider host (pid ${pid}) has exited (code ${exited.code}, signal ${exited.signal}); cannot call ${method}`));
         return;
       }
-      client[method](req, { deadline: Date.now() + timeoutMs }, (err: Any, resp: T) => {
+      const done = (err: Any, resp: T) => {
         if (err) {
           const details: string = err.details ?? err.message ?? String(err);
           reject(new HostCallError(method, err.code ?? 2, details, parseInitFailure(err)));
         } else resolve(resp);
-      });
+      };
+      if (lean) lean.call(method, req, timeoutMs, done);
+      else client[method](req, { deadline: Date.now() + timeoutMs }, done);
     });
 
   const urnOf = (type: string, name: string) => `urn:pulumi:${stackName}::${project}::${type}::${name}`;
@@ -666,6 +761,7 @@ export async function startProviderHost(opts: HostOptions): Promise<DynamicHost>
     rawCall: (method, request) => call(method, request),
 
     async stop() {
+      lean?.close();
       try {
         client.close();
       } catch {
