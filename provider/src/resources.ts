@@ -113,6 +113,8 @@ export class Repository extends pulumi.dynamic.Resource {
   declare readonly snapshotManagedBy: pulumi.Output<"server" | "client">;
   /** base64 root.json: the pinned root every dependent resource verifies the server against. */
   declare readonly trustedRoot: pulumi.Output<string>;
+  /** sha256 (hex) of that root.json: what dependent resources pin (`repository: repo` passes it). */
+  declare readonly trustedRootSha256: pulumi.Output<string>;
   /** The expiry policy given (lifetimes in days); dependents use it to size their renewal windows. */
   declare readonly expiryPolicy: pulumi.Output<ExpiryArgs | undefined>;
   declare readonly versions: pulumi.Output<{ root: number; targets: number; snapshot: number; timestamp: number }>;
@@ -133,6 +135,7 @@ export class Repository extends pulumi.dynamic.Resource {
         timestampKeyId: OUTPUT,
         snapshotManagedBy: OUTPUT,
         trustedRoot: OUTPUT,
+        trustedRootSha256: OUTPUT,
         expiryPolicy: OUTPUT,
         versions: OUTPUT,
         expires: OUTPUT,
@@ -152,7 +155,7 @@ export type RepositoryRef =
 function repoInputs(ref: RepositoryRef) {
   if (ref.repository) {
     const r = ref.repository;
-    return { gun: r.gun, server: r.server, trustedRoot: r.trustedRoot, repositoryExpiry: r.expiryPolicy };
+    return { gun: r.gun, server: r.server, trustedRootSha256: r.trustedRootSha256, repositoryExpiry: r.expiryPolicy };
   }
   return { gun: ref.gun, rootKeyId: ref.rootKeyId, ...(ref.server ? { server: ref.server } : {}) };
 }

@@ -5,6 +5,7 @@
  * `targets`, `root`) are followed by the SDK from a cached state, from an old trusted root and from a pin on the old
  * root key.
  */
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { dockerTrustInspect, hasDocker, makeTempDir, notaryOk, startNotaryServer, DEFAULT_PASSPHRASES } from "../support/stack.ts";
@@ -135,7 +136,8 @@ describe("interop: key rotations", { timeout: 120_000 }, () => {
     // Fresh SDK clients reach v4 from every anchor: the old root's canonical ID, the new certificate ID, root v1.
     const fresh = clientFor(server);
     try {
-      for (const anchor of [{ rootKeyIds: [rootKey.id] }, { rootKeyIds: [newCertId] }, { trustedRoot: init.root.bytes }]) {
+      const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+      for (const anchor of [{ rootKeyIds: [rootKey.id] }, { rootKeyIds: [newCertId] }, { trustedRoot: init.root.bytes }, { trustedRootSha256: sha(init.root.bytes) }]) {
         const s = await fresh.repository(gun, { anchor }).fetch();
         fresh.repository(gun).reset();
         assert.equal(s.root.signed.version, rootVersion);
@@ -184,7 +186,9 @@ describe("interop: key rotations", { timeout: 120_000 }, () => {
     assert.equal(s1.root.signed.keys[snapId]!.keytype, "ed25519", "the snapshot key is now the server's");
     const fresh = clientFor(server);
     try {
-      for (const anchor of [{ trustedRoot: oldRootBytes }, { rootKeyIds: [oldRootFile.id] }, { rootKeyIds: [oldCertId] }]) {
+      // The sha256 pin makes the real server serve the old root by checksum (root.<sha256>.json), then chain forward.
+      const oldSha = createHash("sha256").update(oldRootBytes).digest("hex");
+      for (const anchor of [{ trustedRoot: oldRootBytes }, { trustedRootSha256: oldSha }, { rootKeyIds: [oldRootFile.id] }, { rootKeyIds: [oldCertId] }]) {
         const s = await fresh.repository(gun, { anchor }).fetch();
         fresh.repository(gun).reset();
         assert.equal(s.root.signed.version, s1.root.signed.version);

@@ -483,16 +483,16 @@ export async function upRepository(env: Env, name: string, gun: string, extra: P
 }
 
 /**
- * What a dependent resource gets from `repository: repo` (resources.ts › repoInputs): gun, trustedRoot and the
- * repository's expiry policy.
+ * What a dependent resource gets from `repository: repo` (resources.ts › repoInputs): gun, the sha256 of the trusted
+ * root and the repository's expiry policy.
  */
 export function repoRef(repo: RepoFixture): PropertyMap {
-  return { gun: repo.gun, trustedRoot: repo.outputs["trustedRoot"], repositoryExpiry: repo.outputs["expiryPolicy"] };
+  return { gun: repo.gun, trustedRootSha256: repo.outputs["trustedRootSha256"], repositoryExpiry: repo.outputs["expiryPolicy"] };
 }
 
 /** The same reference during a preview in which the Repository is created too: its computed outputs are unknown. */
 export function repoRefPreview(gun: string): PropertyMap {
-  return { gun, server: UNKNOWN, trustedRoot: UNKNOWN, repositoryExpiry: UNKNOWN };
+  return { gun, server: UNKNOWN, trustedRootSha256: UNKNOWN, repositoryExpiry: UNKNOWN };
 }
 
 export const sha256Hex = (digest: string): string => digest.replace(/^sha256:/, "");

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { isSecret } from "../support/dynhost.ts";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { httpRequest, makeTempDir } from "../support/stack.ts";
 import {
   adminKeys,
@@ -95,9 +95,10 @@ describe("Repository: lifecycle of one GUN", () => {
     assert.deepEqual(o["versions"], { root: 1, targets: 1, snapshot: 1, timestamp: 1 });
     assert.equal(o["serverUrl"], env.server.url);
     for (const k of ["rootKey", "targetsKey"]) assert.ok(isSecret(r.outputs[k]), `${k} stays secret in the state`);
-    // trustedRoot is the root.json the server serves.
+    // trustedRoot is the root.json the server serves; trustedRootSha256 its sha256 (what dependents pin).
     const served = await fetchRoot(env, gun);
     assert.equal(Buffer.from(o["trustedRoot"], "base64").toString("utf8"), served);
+    assert.equal(o["trustedRootSha256"], createHash("sha256").update(served, "utf8").digest("hex"));
 
     assert.deepEqual(await notaryList(env, gun), []);
     const info = await dockerInspect(env, gun);

@@ -204,7 +204,7 @@ describe("Signer: shared keys and failures", () => {
       [inputs("-x", [k]), ["name"]],
       [inputs("ok", []), ["keys"]],
       [{ ...inputs("ok", [k]), targetsKey: secret("garbage") }, ["targetsKey[0]"]],
-      [{ ...inputs("ok", [k]), trustedRoot: undefined }, ["repository"]],
+      [{ ...inputs("ok", [k]), trustedRootSha256: undefined }, ["repository"]],
     ];
     // One host for all cases: a failing Check is pure (no state), so a host per case would only cost time.
     const engine = await env.command("up");

@@ -48,15 +48,17 @@ async function repoWithSigner(h: DynamicHost, gun: string) {
   const rUrn = h.urn("pulumi-nodejs:dynamic/notary:Repository", gun);
   const repo = await h.create(rUrn, (await h.check(rUrn, {}, { __provider: texts.repository, gun, rootKey: pem(), targetsKey: targets })).inputs);
   const trustedRoot = repo.properties["trustedRoot"] as string;
+  // What `repository: repo` gives dependents: the root's sha256.
+  const trustedRootSha256 = repo.properties["trustedRootSha256"] as string;
   const sUrn = h.urn("pulumi-nodejs:dynamic/notary:Signer", "ci");
-  await h.create(sUrn, (await h.check(sUrn, {}, { __provider: texts.signer, gun, trustedRoot, name: "ci", keys: [pubPem(release)], targetsKey: targets })).inputs);
-  return { gun, trustedRoot, releasePem: release.exportPkcs8Pem() };
+  await h.create(sUrn, (await h.check(sUrn, {}, { __provider: texts.signer, gun, trustedRootSha256, name: "ci", keys: [pubPem(release)], targetsKey: targets })).inputs);
+  return { gun, trustedRoot, trustedRootSha256, releasePem: release.exportPkcs8Pem() };
 }
 
-const tag = (r: { gun: string; trustedRoot: string; releasePem: string }, name: string) => ({
+const tag = (r: { gun: string; trustedRootSha256: string; releasePem: string }, name: string) => ({
   __provider: texts.signedTag,
   gun: r.gun,
-  trustedRoot: r.trustedRoot,
+  trustedRootSha256: r.trustedRootSha256,
   tag: name,
   digest: digest(`${r.gun}/${name}`),
   size: 1234,

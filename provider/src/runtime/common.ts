@@ -121,11 +121,12 @@ export function clientFor(opts: ServerOptions): NotaryClient {
 }
 
 /** The shared repository handle for a GUN, anchored on the pinned root when the client has no state for it yet. */
-export function repositoryFor(config: ProviderConfig, server: ServerInput | undefined, gun: string, anchor: { trustedRoot?: string; rootKeyIds?: string[] }): SdkRepository {
+export function repositoryFor(config: ProviderConfig, server: ServerInput | undefined, gun: string, anchor: { trustedRoot?: string; trustedRootSha256?: string; rootKeyIds?: string[] }): SdkRepository {
   const client = clientFor(serverOptions(config, server, gun));
   const repo = client.repository(gun);
   if (!repo.state) {
     if (anchor.trustedRoot) repo.configure({ anchor: { trustedRoot: new Uint8Array(Buffer.from(anchor.trustedRoot, "base64")) } });
+    else if (anchor.trustedRootSha256) repo.configure({ anchor: { trustedRootSha256: anchor.trustedRootSha256 } });
     else if (anchor.rootKeyIds?.length) repo.configure({ anchor: { rootKeyIds: anchor.rootKeyIds } });
   }
   return repo;

@@ -2,6 +2,7 @@
  * Repository: one GUN's trust data. Create initializes it (or adopts existing trust data whose root key is ours);
  * update rotates keys, applies expiry policy changes and renews roles before they expire.
  */
+import { createHash } from "node:crypto";
 import {
   NotaryError,
   keyToJson,
@@ -58,6 +59,8 @@ export type RepositoryOutputs = RepositoryInputs & {
   snapshotManagedBy: "server" | "client";
   /** base64 of the root.json every other resource verifies the server against. */
   trustedRoot: string;
+  /** sha256 (hex) of that root.json: what dependent resources pin (64 characters in their state instead of the file). */
+  trustedRootSha256: string;
   expiryPolicy: ExpiryInput;
   versions: { root: number; targets: number; snapshot: number; timestamp: number };
   expires: { root: string; targets: string; snapshot: string; timestamp: string };
@@ -157,6 +160,7 @@ export function repositoryOutputs(inputs: RepositoryInputs, state: RepoState, se
     timestampKeyId: first("timestamp"),
     snapshotManagedBy: (inputs.snapshotKey ? "client" : "server") as "client" | "server",
     trustedRoot: Buffer.from(state.root.bytes).toString("base64"),
+    trustedRootSha256: createHash("sha256").update(state.root.bytes).digest("hex"),
     expiryPolicy: inputs.expiry ?? {},
     versions: {
       root: root.version,

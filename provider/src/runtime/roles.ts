@@ -13,7 +13,9 @@ import { expiryPolicy } from "./repository.ts";
 export type RepoRef = {
   gun: string;
   server?: ServerInput;
+  /** Pins, strongest first: the root file (base64), its sha256 (what `repository: repo` passes), a root key ID. */
   trustedRoot?: string;
+  trustedRootSha256?: string;
   rootKeyId?: string;
   /** The repository's expiry policy (lifetimes), so renewal windows never exceed half a role's lifetime. */
   repositoryExpiry?: { rootDays?: number; targetsDays?: number; snapshotDays?: number; delegationDays?: number };
@@ -22,6 +24,7 @@ export type RepoRef = {
 export function repoOf(config: ProviderConfig, r: RepoRef) {
   const repo = repositoryFor(config, r.server, r.gun, {
     ...(r.trustedRoot ? { trustedRoot: r.trustedRoot } : {}),
+    ...(r.trustedRootSha256 ? { trustedRootSha256: r.trustedRootSha256 } : {}),
     ...(r.rootKeyId ? { rootKeyIds: [r.rootKeyId] } : {}),
   });
   // Our publishes re-sign roles: under the repository's expiry policy, not only when the Repository resource happened
@@ -32,7 +35,7 @@ export function repoOf(config: ProviderConfig, r: RepoRef) {
 
 export function checkRepoRef(r: Partial<RepoRef>, f: CheckFailure[]): void {
   assertGunInput(r.gun, "gun", f);
-  if (!isUnknown(r) && !r.trustedRoot && !r.rootKeyId) {
+  if (!isUnknown(r) && !r.trustedRoot && !r.trustedRootSha256 && !r.rootKeyId) {
     f.push({ property: "repository", reason: "pass the Repository resource, or gun plus rootKeyId to pin an existing repository's root" });
   }
 }

@@ -11,6 +11,7 @@ import { restrictPaths } from "../metadata/roles.ts";
 import type { Root, SignedFile, Snapshot, Targets, Timestamp } from "../metadata/types.ts";
 import { parseRootFile, rootKeyIdPairs, rootMatchesPins, toSignedRoot, verifyRootSignatures, type ParsedRoot } from "./root.ts";
 import { bytesEqual } from "../encoding.ts";
+import { sha256Hex } from "../crypto/keys.ts";
 
 /** Fetch a metadata file by name (`root`, `3.root`, `timestamp`, `snapshot.<sha256hex>`, `targets/x.<sha256hex>`). */
 export type MetadataFetcher = (name: string, maxBytes: number) => Promise<Uint8Array | undefined>;
@@ -19,6 +20,12 @@ export type MetadataFetcher = (name: string, maxBytes: number) => Promise<Uint8A
 export type TrustAnchor = {
   /** A root.json the caller trusted before (e.g. from Pulumi state). Newer roots must chain to it. */
   trustedRoot?: Uint8Array;
+  /**
+   * The sha256 (hex) of a root.json the caller trusted before: the same anchor as `trustedRoot`, 64 characters instead
+   * of the file. When the server's current root is another file, the pinned one is fetched by checksum
+   * (`root.<sha256>.json`) and newer roots must chain to it.
+   */
+  trustedRootSha256?: string;
   /** Root key IDs (certificate IDs as `docker trust inspect` shows, or canonical private-key IDs) to pin. */
   rootKeyIds?: readonly string[];
   /** Trust whatever self-signed root the server has (trust on first use). Only when asked for. */
@@ -104,12 +111,37 @@ function checkRollback(role: string, version: number, floor: number | undefined)
   }
 }
 
+/** The root file whose sha256 is `pin`: the server's current root when it is that file, else fetched by checksum. */
+async function rootByHash(gun: string, fetch: MetadataFetcher, max: number, pin: string, latest: ParsedRoot): Promise<ParsedRoot> {
+  const hex = pin.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new NotaryError("INPUT_INVALID", `trustedRootSha256 must be 64 hex digits (the sha256 of a root.json), got ${JSON.stringify(pin.slice(0, 80))}`, {
+      details: { gun, field: "trustedRootSha256" },
+    });
+  }
+  if (sha256Hex(latest.env.bytes) === hex) return latest;
+  const bytes = await fetch(`root.${hex}`, max);
+  if (bytes) checkLimit(bytes, `root.${hex}`, max, "root");
+  if (!bytes || sha256Hex(bytes) !== hex) {
+    throw new NotaryError(
+      "TRUST_ROOT_MISMATCH",
+      `the server does not hold the pinned root of ${gun} (sha256 ${hex}): its trust data was replaced or deleted, or this is not the repository you pinned`,
+      { details: { gun, expected: hex, found: sha256Hex(latest.env.bytes) } },
+    );
+  }
+  return parseRootFile(bytes);
+}
+
 /** Establish the trusted root: chain from a trusted root, or match pinned key IDs, or TOFU. */
 export async function resolveRoot(opts: UpdateOptions): Promise<ParsedRoot> {
   const { gun, fetch, now, anchor } = opts;
   const max = opts.limits?.rootMaxBytes ?? DEFAULT_LIMITS.rootMaxBytes;
   const latest = parseRootFile(await mustFetch(fetch, "root", max, "root", true));
-  let trusted: ParsedRoot | undefined = anchor.trustedRoot ? parseRootFile(anchor.trustedRoot) : undefined;
+  let trusted: ParsedRoot | undefined = anchor.trustedRoot
+    ? parseRootFile(anchor.trustedRoot)
+    : anchor.trustedRootSha256
+      ? await rootByHash(gun, fetch, max, anchor.trustedRootSha256, latest)
+      : undefined;
   const floor = Math.max(opts.previous?.root.signed.version ?? 0, trusted?.root.version ?? 0);
   checkRollback("root", latest.root.version, floor || undefined);
 

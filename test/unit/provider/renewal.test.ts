@@ -41,6 +41,7 @@ function repoOutputs(targetsExpires: string, expiry?: { targetsDays?: number }):
     timestampKeyId: "t".repeat(64),
     snapshotManagedBy: "server",
     trustedRoot: "",
+    trustedRootSha256: "e".repeat(64),
     expiryPolicy: expiry ?? {},
     versions: { root: 1, targets: 2, snapshot: 2, timestamp: 2 },
     expires: { root: inDays(3600), targets: targetsExpires, snapshot: inDays(1000), timestamp: inDays(14) },
@@ -59,7 +60,7 @@ test("Repository diff: renewal due → update, offline; a short lifetime is not 
 test("SignedTag diff: renews its role inside the window, sized by the repository's delegation lifetime", () => {
   const base = {
     gun: "example.com/app",
-    trustedRoot: "x",
+    trustedRootSha256: "e".repeat(64),
     tag: "v1",
     digest: "sha256:" + "a".repeat(64),
     size: 10,

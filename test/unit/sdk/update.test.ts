@@ -5,6 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { isNotaryError } from "../../../sdk/src/errors.ts";
 import { updateRepository, resolveRoot, DEFAULT_LIMITS, type RepoState, type UpdateOptions } from "../../../sdk/src/trust/update.ts";
 import { listTargets, lookupTarget, breadthFirst, type TargetEntry } from "../../../sdk/src/trust/read.ts";
 import { sha256HexOfMeta } from "../../../sdk/src/metadata/hashes.ts";
@@ -147,6 +148,31 @@ test("notary-rotated: trusting 2.root chains through 3 only; trusting the curren
   assert.deepEqual(log.filter((l) => l.name.endsWith(".root")).map((l) => l.name), ["3.root"]);
   ({ log } = await read(served("notary-rotated"), { anchor: { trustedRoot: goBytes("repos/notary-rotated/root.json") } }));
   assert.deepEqual(log.filter((l) => /root/.test(l.name)).map((l) => l.name), ["root"]);
+});
+
+test("trustedRootSha256: the current root by hash needs no extra request; an older pinned root is fetched by checksum and chained", async () => {
+  const repo = served("notary-rotated");
+  let { state, log } = await read(repo, { anchor: { trustedRootSha256: sha256hex(goBytes("repos/notary-rotated/root.json")) } });
+  assert.equal(state.root.signed.version, 4);
+  assert.deepEqual(log.filter((l) => /root/.test(l.name)).map((l) => l.name), ["root"]);
+  const pre = sha256hex(goBytes(PRE_ROTATION));
+  ({ state, log } = await read(repo, { anchor: { trustedRootSha256: pre.toUpperCase() } }));
+  assert.equal(state.root.signed.version, 4);
+  assert.deepEqual(log.filter((l) => /root/.test(l.name)).map((l) => l.name), ["root", `root.${pre}`, "2.root", "3.root"]);
+});
+
+test("trustedRootSha256: a hash the server does not hold, or bytes that do not hash to it → TRUST_ROOT_MISMATCH; malformed → INPUT_INVALID", async () => {
+  const repo = served("notary-rotated");
+  const pre = sha256hex(goBytes(PRE_ROTATION));
+  const other = "ab".repeat(32);
+  await assert.rejects(read(repo, { anchor: { trustedRootSha256: other } }), (e) => isNotaryError(e, "TRUST_ROOT_MISMATCH") && (e as Error).message.includes(other));
+  // a server answering the checksum request with another file (here: the current root) is not trusted
+  const current = goBytes("repos/notary-rotated/root.json");
+  await assert.rejects(
+    read(repo, { anchor: { trustedRootSha256: pre } }, { override: (name) => (name === `root.${pre}` ? current : undefined) }),
+    (e) => isNotaryError(e, "TRUST_ROOT_MISMATCH"),
+  );
+  await assert.rejects(read(repo, { anchor: { trustedRootSha256: "not-a-hash" } }), (e) => isNotaryError(e, "INPUT_INVALID") && (e as Error).message.includes("trustedRootSha256"));
 });
 
 test("notary-rotated pinned to the first root key: finds 1.root, then chains forward to v4", async () => {
