@@ -9,6 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 type Runtime = typeof import("./runtime/index.ts");
 type Kind = keyof Runtime["crud"];
 type Config = import("./runtime/common.ts").ProviderConfig;
+type Op = "configure" | "check" | "diff" | "create" | "read" | "update" | "delete";
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 class NotaryProvider implements pulumi.dynamic.ResourceProvider {
@@ -17,39 +18,33 @@ class NotaryProvider implements pulumi.dynamic.ResourceProvider {
   constructor(kind: Kind) {
     this.kind = kind;
   }
-  /** The runtime module, loaded once per host process (never set in the program, so never serialized). */
-  async rt(): Promise<Runtime> {
+  // Every method is one line: this text is serialized into each resource's inputs and state, and sent with every
+  // engine request, so it is kept small; the work is in the runtime's `dispatch`.
+  configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    return this.go("configure", [req]);
+  }
+  check(olds: Any, news: Any): Promise<pulumi.dynamic.CheckResult> {
+    return this.go("check", [olds, news]);
+  }
+  diff(id: string, olds: Any, news: Any): Promise<pulumi.dynamic.DiffResult> {
+    return this.go("diff", [id, olds, news]);
+  }
+  create(inputs: Any): Promise<pulumi.dynamic.CreateResult> {
+    return this.go("create", [inputs]);
+  }
+  read(id: string, props?: Any): Promise<pulumi.dynamic.ReadResult> {
+    return this.go("read", [id, props]);
+  }
+  update(id: string, olds: Any, news: Any): Promise<pulumi.dynamic.UpdateResult> {
+    return this.go("update", [id, olds, news]);
+  }
+  delete(id: string, props: Any): Promise<void> {
+    return this.go("delete", [id, props]);
+  }
+  /** Load the runtime once per host process (never in the program, so it is never serialized) and run `op`. */
+  async go(op: Op, args: unknown[]): Promise<Any> {
     const self = this as unknown as { loaded?: Runtime };
-    return (self.loaded ??= await import("pulumi-notary/runtime"));
-  }
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    const rt = await this.rt();
-    this.config = rt.readConfig((k) => req.config.get(k));
-  }
-  async check(olds: Any, news: Any): Promise<pulumi.dynamic.CheckResult> {
-    const rt = await this.rt();
-    return rt.crud[this.kind].check(this.config, olds, news);
-  }
-  async diff(id: string, olds: Any, news: Any): Promise<pulumi.dynamic.DiffResult> {
-    const rt = await this.rt();
-    return rt.crud[this.kind].diff(this.config, id, olds, news);
-  }
-  async create(inputs: Any): Promise<pulumi.dynamic.CreateResult> {
-    const rt = await this.rt();
-    return rt.crud[this.kind].create(this.config, inputs);
-  }
-  async read(id: string, props?: Any): Promise<pulumi.dynamic.ReadResult> {
-    const rt = await this.rt();
-    const outs = await rt.crud[this.kind].read(this.config, id, props);
-    return outs ? { id, props: outs } : {};
-  }
-  async update(id: string, olds: Any, news: Any): Promise<pulumi.dynamic.UpdateResult> {
-    const rt = await this.rt();
-    return { outs: await rt.crud[this.kind].update(this.config, id, olds, news) };
-  }
-  async delete(id: string, props: Any): Promise<void> {
-    const rt = await this.rt();
-    await rt.crud[this.kind].delete(this.config, id, props);
+    return (self.loaded ??= await import("pulumi-notary/runtime")).dispatch(this, op, args);
   }
 }
 

@@ -19,6 +19,7 @@ import http2 from "node:http2";
 import { createRequire } from "node:module";
 import path from "node:path";
 import readline from "node:readline";
+import { structField, splitStructFields } from "./struct-codec.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Wire constants and value helpers (shared by minieng.ts and mock-forward.ts)
@@ -398,7 +399,7 @@ function leanUnaryClient(port: number) {
     s.unref();
     return (session = s);
   };
-  const methodOf = (name: string) => {
+  const methodOf = (name: string): Any => {
     const def = service[name]; // keyed by the client method name ("check", "getPluginInfo", ...)
     if (!def || def.requestStream || def.responseStream) throw new Error(`no unary gRPC method ${name} in ResourceProvider`);
     return def;
@@ -409,9 +410,9 @@ function leanUnaryClient(port: number) {
     metadata: { get: (k: string) => (k === "grpc-status-details-bin" && bin ? [Buffer.from(bin, "base64")] : []) },
   });
   return {
-    call(method: string, req: unknown, timeoutMs: number, done: (err: Any, resp?: Any) => void): void {
+    /** One unary call with a serialized request; `done` gets the serialized response message. */
+    call(method: string, body: Buffer, timeoutMs: number, done: (err: Any, resp?: Buffer) => void): void {
       const def = methodOf(method);
-      const body: Buffer = def.requestSerialize(req);
       const frame = Buffer.allocUnsafe(5 + body.length);
       frame[0] = 0;
       frame.writeUInt32BE(body.length, 1);
@@ -454,11 +455,9 @@ function leanUnaryClient(port: number) {
         if (status.code !== 0) return finish(errorOf(status.code, status.message, status.bin));
         const all = Buffer.concat(chunks);
         if (all.length < 5) return finish(errorOf(13, "no response message"));
-        try {
-          finish(null, def.responseDeserialize(all.subarray(5, 5 + all.readUInt32BE(1))));
-        } catch (e) {
-          finish(errorOf(13, `bad response message: ${(e as Error).message}`));
-        }
+        const len = all.readUInt32BE(1);
+        if (all.length < 5 + len) return finish(errorOf(13, "truncated response message"));
+        finish(null, all.subarray(5, 5 + len));
       });
       stream.end(frame);
     },
@@ -570,21 +569,44 @@ export async function startProviderHost(opts: HostOptions): Promise<DynamicHost>
   const startupMs = performance.now() - t0;
 
   const lean = opts.client !== "grpc-js" ? leanUnaryClient(port) : undefined;
-  const call = <T>(method: string, req: unknown, timeoutMs = rpcTimeoutMs): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
+  const service: Any = provrpc.ResourceProviderService;
+  /** One unary call: serialized request in, serialized response out, over whichever client this host uses. */
+  const callRaw = (method: string, body: Buffer, timeoutMs = rpcTimeoutMs): Promise<Buffer> =>
+    new Promise<Buffer>((resolve, reject) => {
       if (exited) {
         reject(new Error(`dynamic provider host (pid ${pid}) has exited (code ${exited.code}, signal ${exited.signal}); cannot call ${method}`));
         return;
       }
-      const done = (err: Any, resp: T) => {
+      const def = service[method];
+      const done = (err: Any, resp?: Buffer) => {
         if (err) {
           const details: string = err.details ?? err.message ?? String(err);
           reject(new HostCallError(method, err.code ?? 2, details, parseInitFailure(err)));
-        } else resolve(resp);
+        } else resolve(resp!);
       };
-      if (lean) lean.call(method, req, timeoutMs, done);
-      else client[method](req, { deadline: Date.now() + timeoutMs }, done);
+      if (lean) lean.call(method, body, timeoutMs, done);
+      else
+        client[method](def.requestDeserialize(body), { deadline: Date.now() + timeoutMs }, (err: Any, resp: Any) =>
+          done(err, err ? undefined : def.responseSerialize(resp)),
+        );
     });
+  const call = async <T>(method: string, req: Any, timeoutMs = rpcTimeoutMs): Promise<T> =>
+    service[method].responseDeserialize(await callRaw(method, service[method].requestSerialize(req), timeoutMs)) as T;
+  /**
+   * A call whose property maps travel as google.protobuf.Struct fields, encoded and decoded by struct-codec (the
+   * engine stand-in's hot path); every other field goes through the protocol's message classes.
+   */
+  const callStructs = async (
+    method: string,
+    req: Any,
+    structs: [field: number, value: PropertyMap][],
+    responseStructs: number[],
+  ): Promise<{ resp: Any; structs: Map<number, PropertyMap> }> => {
+    const def = service[method];
+    const body = Buffer.concat([def.requestSerialize(req), ...structs.map(([f, v]) => structField(f, stripSecrets(v)))]);
+    const split = splitStructFields(await callRaw(method, body), responseStructs);
+    return { resp: def.responseDeserialize(split.rest), structs: split.structs };
+  };
 
   const urnOf = (type: string, name: string) => `urn:pulumi:${stackName}::${project}::${type}::${name}`;
 
@@ -663,10 +685,8 @@ export async function startProviderHost(opts: HostOptions): Promise<DynamicHost>
     async check(urn, olds, news) {
       const req = new provproto.CheckRequest();
       nameType(req, urn);
-      req.setOlds(toStruct(stripSecrets(olds)));
-      req.setNews(toStruct(stripSecrets(news)));
-      const resp: Any = await call("check", req);
-      const inputs = annotateSecrets(fromStruct(resp.getInputs()), news);
+      const { resp, structs } = await callStructs("check", req, [[2, olds], [3, news]], [1]);
+      const inputs = annotateSecrets(structs.get(1) ?? {}, news);
       const failures: CheckFailure[] = resp.getFailuresList().map((f: Any) => ({ property: f.getProperty(), reason: f.getReason() }));
       return { inputs, failures };
     },
@@ -675,11 +695,8 @@ export async function startProviderHost(opts: HostOptions): Promise<DynamicHost>
       const req = new provproto.DiffRequest();
       nameType(req, urn);
       req.setId(id);
-      req.setOlds(toStruct(stripSecrets(oldOutputs)));
-      req.setNews(toStruct(stripSecrets(news)));
-      req.setOldInputs(toStruct(stripSecrets(o.oldInputs ?? {})));
       req.setIgnorechangesList(o.ignoreChanges ?? []);
-      const resp: Any = await call("diff", req);
+      const { resp } = await callStructs("diff", req, [[3, oldOutputs], [4, news], [6, o.oldInputs ?? {}]], []);
       return {
         changes: mapDiffChanges(resp.getChanges()),
         replaces: resp.getReplacesList(),
@@ -696,12 +713,12 @@ export async function startProviderHost(opts: HostOptions): Promise<DynamicHost>
       if (containsUnknowns(props)) throw new Error(`create(${urn}): unknown values outside preview (the engine would never send these)`);
       const req = new provproto.CreateRequest();
       nameType(req, urn);
-      req.setProperties(toStruct(stripSecrets(props)));
       if (o.timeout) req.setTimeout(o.timeout);
       req.setPreview(false);
       let resp: Any;
+      let structs: Map<number, PropertyMap>;
       try {
-        resp = await call("create", req);
+        ({ resp, structs } = await callStructs("create", req, [[2, props]], [2]));
       } catch (e) {
         if (e instanceof HostCallError && e.initFailure) {
           e.initFailure.properties = annotateSecrets(e.initFailure.properties, props);
@@ -710,18 +727,16 @@ export async function startProviderHost(opts: HostOptions): Promise<DynamicHost>
       }
       const id: string = resp.getId();
       if (!id) throw new Error(`plugin returned empty resource.ID from create '${urn}'`);
-      return { id, properties: annotateSecrets(fromStruct(resp.getProperties()), props) };
+      return { id, properties: annotateSecrets(structs.get(2) ?? {}, props) };
     },
 
     async read(urn, id, state, inputs) {
       const req = new provproto.ReadRequest();
       nameType(req, urn);
       req.setId(id);
-      req.setProperties(toStruct(stripSecrets(state)));
-      if (inputs) req.setInputs(toStruct(stripSecrets(inputs)));
-      const resp: Any = await call("read", req);
-      const result: ReadResult = { id: resp.getId(), properties: annotateSecrets(fromStruct(resp.getProperties()), state) };
-      if (resp.getInputs()) result.inputs = annotateSecrets(fromStruct(resp.getInputs()), inputs);
+      const { resp, structs } = await callStructs("read", req, [[3, state], ...(inputs ? [[4, inputs] as [number, PropertyMap]] : [])], [2, 3]);
+      const result: ReadResult = { id: resp.getId(), properties: annotateSecrets(structs.get(2) ?? {}, state) };
+      if (structs.has(3)) result.inputs = annotateSecrets(structs.get(3)!, inputs);
       return result;
     },
 
@@ -731,31 +746,26 @@ export async function startProviderHost(opts: HostOptions): Promise<DynamicHost>
       const req = new provproto.UpdateRequest();
       nameType(req, urn);
       req.setId(id);
-      req.setOlds(toStruct(stripSecrets(oldOutputs)));
-      req.setNews(toStruct(stripSecrets(news)));
-      req.setOldInputs(toStruct(stripSecrets(o.oldInputs ?? {})));
       req.setIgnorechangesList(o.ignoreChanges ?? []);
       if (o.timeout) req.setTimeout(o.timeout);
       req.setPreview(false);
-      let resp: Any;
+      let structs: Map<number, PropertyMap>;
       try {
-        resp = await call("update", req);
+        ({ structs } = await callStructs("update", req, [[3, oldOutputs], [4, news], [8, o.oldInputs ?? {}]], [1]));
       } catch (e) {
         if (e instanceof HostCallError && e.initFailure) {
           e.initFailure.properties = annotateSecrets(e.initFailure.properties, news);
         }
         throw e;
       }
-      return { properties: annotateSecrets(fromStruct(resp.getProperties()), news) };
+      return { properties: annotateSecrets(structs.get(1) ?? {}, news) };
     },
 
     async delete(urn, id, state, inputs) {
       const req = new provproto.DeleteRequest();
       nameType(req, urn);
       req.setId(id);
-      req.setProperties(toStruct(stripSecrets(state)));
-      req.setOldInputs(toStruct(stripSecrets(inputs ?? {})));
-      await call("delete", req);
+      await callStructs("delete", req, [[3, state], [5, inputs ?? {}]], []);
     },
 
     rawCall: (method, request) => call(method, request),

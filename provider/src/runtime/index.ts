@@ -6,7 +6,7 @@ import * as repository from "./repository.ts";
 import * as roles from "./roles.ts";
 import * as signedTag from "./signed-tag.ts";
 import * as keyImpl from "./key.ts";
-import type { ProviderConfig } from "./common.ts";
+import { readConfig, type ProviderConfig } from "./common.ts";
 import type { CheckFailure, DiffResult } from "./checks.ts";
 
 export * from "./common.ts";
@@ -107,3 +107,35 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
     delete: async () => {},
   }),
 };
+
+/**
+ * What a provider method does (providers.ts › NotaryProvider.go): `configure` reads the stack config into
+ * `provider.config`; the CRUD methods run `crud[provider.kind]` and shape the results as the dynamic provider host
+ * expects them.
+ */
+export async function dispatch(provider: { kind: keyof typeof crud; config: ProviderConfig }, op: string, args: Any[]): Promise<Any> {
+  const impl = crud[provider.kind];
+  const config = provider.config;
+  switch (op) {
+    case "configure":
+      provider.config = readConfig((k) => (args[0] as { config: { get(k: string): string | undefined } }).config.get(k));
+      return undefined;
+    case "check":
+      return impl.check(config, args[0], args[1]);
+    case "diff":
+      return impl.diff(config, args[0], args[1], args[2]);
+    case "create":
+      return impl.create(config, args[0]);
+    case "read": {
+      const outs = await impl.read(config, args[0], args[1]);
+      return outs ? { id: args[0], props: outs } : {};
+    }
+    case "update":
+      return { outs: await impl.update(config, args[0], args[1], args[2]) };
+    case "delete":
+      await impl.delete(config, args[0], args[1]);
+      return undefined;
+    default:
+      throw new Error(`unknown provider operation ${op}`);
+  }
+}
