@@ -40,15 +40,22 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function fail(path: string, what: string): never {
+function fail(path: readonly string[], what: string): never {
+  const at = path.join("");
   throw new NotaryError(
     "CANONICAL_JSON_UNSUPPORTED",
-    `${what} at ${path || "(root)"}: Go's canonical JSON cannot represent it, so a repository holding it would not verify`,
-    { details: { path } },
+    `${what} at ${at || "(root)"}: Go's canonical JSON cannot represent it, so a repository holding it would not verify`,
+    { details: { path: at } },
   );
 }
 
-function encodeString(s: string, path: string, produce: boolean, out: string[]): void {
+/** Anything needing a closer look: control characters, surrogates (paired or not), and the two escaped characters. */
+const SPECIAL = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+// `path` is a stack of segments (".key", "[3]") joined only when an error names the place: building a path string for
+// every member would cost more than the encoding itself.
+function encodeString(s: string, path: readonly string[], produce: boolean, out: string[]): void {
+  if (!SPECIAL.test(s)) return void out.push('"', s, '"');
   if (produce) {
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
@@ -63,16 +70,16 @@ function encodeString(s: string, path: string, produce: boolean, out: string[]):
   out.push('"', s.replace(/["\\]/g, (m) => "\\" + m), '"');
 }
 
-function encodeNumber(n: number, path: string, produce: boolean, out: string[]): void {
+function encodeNumber(n: number, path: readonly string[], produce: boolean, out: string[]): void {
   if (!Number.isFinite(n)) fail(path, `non-finite number ${n}`);
   if (!Number.isInteger(n)) fail(path, `non-integer number ${n}`);
   if (produce && !Number.isSafeInteger(n)) fail(path, `integer ${n} beyond ±(2^53-1)`);
   // Go converts the float64 to int64 and prints it with AppendInt: plain digits, never "1e+21".
   if (Math.abs(n) >= 2 ** 63) fail(path, `integer ${n} beyond int64`);
-  out.push(BigInt(n).toString());
+  out.push(Number.isSafeInteger(n) ? String(n) : BigInt(n).toString());
 }
 
-function encodeValue(v: unknown, path: string, produce: boolean, out: string[]): void {
+function encodeValue(v: unknown, path: string[], produce: boolean, out: string[]): void {
   if (v === null) return void out.push("null");
   switch (typeof v) {
     case "boolean":
@@ -84,22 +91,28 @@ function encodeValue(v: unknown, path: string, produce: boolean, out: string[]):
     case "object": {
       if (Array.isArray(v)) {
         out.push("[");
-        v.forEach((item, i) => {
+        for (let i = 0; i < v.length; i++) {
           if (i > 0) out.push(",");
-          encodeValue(item, `${path}[${i}]`, produce, out);
-        });
+          path.push(`[${i}]`);
+          encodeValue(v[i], path, produce, out);
+          path.pop();
+        }
         return void out.push("]");
       }
       if (v instanceof Uint8Array) fail(path, "raw bytes (encode them as base64 first)");
-      const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o).filter((k) => o[k] !== undefined);
       keys.sort(compareCodePoints);
       out.push("{");
-      keys.forEach((k, i) => {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         if (i > 0) out.push(",");
-        encodeString(k, `${path}.${k}`, produce, out);
+        path.push(`.${k}`);
+        encodeString(k, path, produce, out);
         out.push(":");
-        encodeValue((v as Record<string, unknown>)[k], `${path}.${k}`, produce, out);
-      });
+        encodeValue(o[k], path, produce, out);
+        path.pop();
+      }
       return void out.push("}");
     }
     default:
@@ -115,7 +128,7 @@ function encodeValue(v: unknown, path: string, produce: boolean, out: string[]):
  */
 export function canonicalJson(value: unknown, opts: CanonicalMode = {}): string {
   const out: string[] = [];
-  encodeValue(value, "", (opts.mode ?? "produce") === "produce", out);
+  encodeValue(value, [], (opts.mode ?? "produce") === "produce", out);
   return out.join("");
 }
 

@@ -153,8 +153,6 @@ export class Repository {
   #queue: Pending[] = [];
   readonly #staged = new Map<string, Pending>();
   #lastStagedAt = 0;
-  /** Publishes cut short by the linger bound since staging last went quiet. */
-  #burstPublishes = 0;
   #inflight: Promise<RepoState> | undefined;
   #working = false;
   /** The batch being published now (its changes can still undo what the verified state shows). */
@@ -416,25 +414,16 @@ export class Repository {
   /**
    * While intents are still being staged (an engine checking many resources ahead of creating them), wait for a
    * quiet moment so that one publish carries them all, bounded so that no publish waits long. Without staging
-   * activity a publish starts at once. The bound starts short, so the first resources finish while the engine is still
-   * checking the rest (their creates then return at once), and doubles with each publish of the same burst, so a long
-   * burst takes a handful of publishes, not one per bound.
+   * activity a publish starts at once. (Measured: publishing early, so that creates finish while the engine still
+   * checks, saved nothing on 2 cores, where the provider host's CPU is the bound either way.)
    */
   async #linger(): Promise<void> {
     const start = Date.now();
-    const max = Math.min(LINGER_MAX_MS, LINGER_FIRST_MS * 2 ** this.#burstPublishes);
     for (;;) {
       const quietFor = Date.now() - this.#lastStagedAt;
-      if (quietFor >= LINGER_QUIET_MS) {
-        this.#burstPublishes = 0;
-        return;
-      }
       const waited = Date.now() - start;
-      if (waited >= max) {
-        this.#burstPublishes++;
-        return;
-      }
-      await sleep(Math.min(LINGER_QUIET_MS - quietFor, max - waited));
+      if (quietFor >= LINGER_QUIET_MS || waited >= LINGER_MAX_MS) return;
+      await sleep(Math.min(LINGER_QUIET_MS - quietFor, LINGER_MAX_MS - waited));
     }
   }
 
@@ -616,9 +605,8 @@ function uniqueKeys(keys: readonly PrivateKey[]): PrivateKey[] {
   return [...m.values()];
 }
 
-/** Staging activity this recent delays a publish, by at most the first bound, doubling up to the max (Repository.#linger). */
+/** Staging activity this recent delays a publish, by at most LINGER_MAX_MS (see Repository.#linger). */
 const LINGER_QUIET_MS = 60;
-const LINGER_FIRST_MS = Number(process.env["NOTARY_LINGER_FIRST_MS"] ?? 250);
 const LINGER_MAX_MS = 2000;
 
 function jitter(attempt: number): number {
