@@ -14,7 +14,7 @@ import { startProviderHost, type DynamicHost } from "../test/support/dynhost.ts"
 import { startTcpProxy } from "../test/support/tcp-proxy.ts";
 import { requestCursor, isPublish } from "../test/support/server-log.ts";
 import { simulateEngine as engine, pool } from "../test/support/engine-sim.ts";
-import { providers } from "../dist/provider/src/providers.js";
+import { installedProject } from "../test/support/installed.ts";
 import { NotaryClient, PrivateKey, listTargets } from "../dist/sdk/src/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -50,14 +50,17 @@ const digestOf = (i: number, salt: string) => createHash("sha256").update(`${sal
 async function providerText(p: object): Promise<string> {
   return (await pulumi.runtime.serializeFunction(() => p, { allowSecrets: true })).text;
 }
+// The provider as a user's project has it: pulumi-notary installed under node_modules (so each provider serializes as
+// a short require() of its module), and the provider host started in that project.
+const project = await installedProject();
 const texts = {
-  repository: await providerText(providers.repository),
-  signer: await providerText(providers.signer),
-  signedTag: await providerText(providers.signedTag),
+  repository: await providerText(project.providers.repository),
+  signer: await providerText(project.providers.signer),
+  signedTag: await providerText(project.providers.signedTag),
 };
 
 async function host(): Promise<DynamicHost> {
-  return startProviderHost({ cwd: ROOT, project: "bench", config: { "notary:serverUrl": url } });
+  return startProviderHost({ cwd: project.dir, project: "bench", config: { "notary:serverUrl": url } });
 }
 
 const pem = () => PrivateKey.generate().exportPkcs8Pem();
