@@ -10,7 +10,7 @@ import { createTransport } from "./remote/transport.ts";
 import { NotaryServer } from "./remote/notary-server.ts";
 import { updateRepository, type RepoState, type TrustAnchor } from "./trust/update.ts";
 import { applyChange, createDraft, type Change, type Draft } from "./metadata/changes.ts";
-import { assertCanSign } from "./metadata/signability.ts";
+import { assertCanSign, signingRoles } from "./metadata/signability.ts";
 import { targetsInEffect } from "./trust/in-effect.ts";
 import { finalizeDraft, holdsSnapshotKey, expiryFor, type ExpiryPolicy } from "./metadata/finalize.ts";
 import { signRole } from "./metadata/signed.ts";
@@ -155,6 +155,8 @@ export class Repository {
   #lastStagedAt = 0;
   #inflight: Promise<RepoState> | undefined;
   #working = false;
+  /** Answers of the signability check of #inEffect, per verified state. */
+  readonly #signable = new WeakMap<RepoState, Map<string, boolean>>();
   /** The batch being published now (its changes can still undo what the verified state shows). */
   #publishing: Pending[] = [];
   /** Counters for tests and benchmarks. */
@@ -403,9 +405,22 @@ export class Repository {
         }
       }
       if (!targetsInEffect(state, list, pending)) return undefined;
-      const draft = createDraft(state.root.signed, [...state.roles].map(([k, v]) => [k, v.file.signed]), [...state.roles].map(([k, v]) => [k, v.paths]));
-      assertCanSign(draft, list, keys);
-      return state;
+      // Whether these keys can sign these roles, once per verified state (many owners ask the same question).
+      const key = `${[...new Set(list.flatMap(signingRoles))].sort().join(",")}|${keys.map((k) => k.id).sort().join(",")}`;
+      let answers = this.#signable.get(state);
+      if (!answers) this.#signable.set(state, (answers = new Map()));
+      let ok = answers.get(key);
+      if (ok === undefined) {
+        const draft = createDraft(state.root.signed, [...state.roles].map(([k, v]) => [k, v.file.signed]), [...state.roles].map(([k, v]) => [k, v.paths]));
+        try {
+          assertCanSign(draft, list, keys);
+          ok = true;
+        } catch {
+          ok = false;
+        }
+        answers.set(key, ok);
+      }
+      return ok ? state : undefined;
     } catch {
       return undefined;
     }

@@ -120,10 +120,22 @@ export function clientFor(opts: ServerOptions): NotaryClient {
   return c;
 }
 
+/** Clients of resources without a `server` input, by stack config object: no hashing of settings on every call. */
+const plainClients = new WeakMap<ProviderConfig, Map<string, NotaryClient>>();
+
+function clientForResource(config: ProviderConfig, server: ServerInput | undefined, gun: string): NotaryClient {
+  if (server && Object.keys(dropEmpty(server)).length > 0) return clientFor(serverOptions(config, server, gun));
+  const byHost = plainClients.get(config) ?? new Map<string, NotaryClient>();
+  plainClients.set(config, byHost);
+  const key = `${gun.split("/")[0]}\u0000${process.env["DOCKER_CONTENT_TRUST_SERVER"] ?? ""}`;
+  let c = byHost.get(key);
+  if (!c) byHost.set(key, (c = clientFor(serverOptions(config, server, gun))));
+  return c;
+}
+
 /** The shared repository handle for a GUN, anchored on the pinned root when the client has no state for it yet. */
 export function repositoryFor(config: ProviderConfig, server: ServerInput | undefined, gun: string, anchor: { trustedRoot?: string; trustedRootSha256?: string; rootKeyIds?: string[] }): SdkRepository {
-  const client = clientFor(serverOptions(config, server, gun));
-  const repo = client.repository(gun);
+  const repo = clientForResource(config, server, gun).repository(gun);
   if (!repo.state) {
     if (anchor.trustedRoot) repo.configure({ anchor: { trustedRoot: new Uint8Array(Buffer.from(anchor.trustedRoot, "base64")) } });
     else if (anchor.trustedRootSha256) repo.configure({ anchor: { trustedRootSha256: anchor.trustedRootSha256 } });

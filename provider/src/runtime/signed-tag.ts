@@ -10,9 +10,8 @@ import {
   parseImageReference,
   lookupTarget,
   pathAllowed,
-  canonicalKeyId,
-  keyFromJson,
 } from "../../../sdk/src/index.ts";
+import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import type { Change, RepoState, FileMeta } from "../../../sdk/src/index.ts";
 import { DEFAULT_RENEW_BEFORE_DAYS, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
 import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
@@ -129,7 +128,7 @@ export function defaultRoles(state: RepoState, tag: string, keyIds: ReadonlySet<
   const signable = top.delegations.roles.filter((r) => {
     const have = r.keyids.filter((id) => {
       const k = top.delegations.keys[id];
-      return k !== undefined && (keyIds.has(id) || keyIds.has(canonicalKeyId(keyFromJson(k))));
+      return k !== undefined && (keyIds.has(id) || keyIds.has(canonicalKeyIdOfJson(k)));
     }).length;
     return have >= r.threshold && pathAllowed(r.paths ?? [], tag);
   });

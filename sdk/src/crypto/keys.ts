@@ -43,6 +43,17 @@ export function keyJsonId(json: KeyJson): KeyId {
   return sha256Hex(canonicalJson({ keytype: json.keytype, keyval: { private: null, public: json.keyval.public } }));
 }
 
+const canonicalIdsByJson = new WeakMap<KeyJson, KeyId>();
+/**
+ * Canonical (private-key file) ID of a key object found in metadata, memoized per object: a publish or a thousand
+ * resources checking the same delegation ask for the same few keys over and over.
+ */
+export function canonicalKeyIdOfJson(json: KeyJson): KeyId {
+  let id = canonicalIdsByJson.get(json);
+  if (id === undefined) canonicalIdsByJson.set(json, (id = canonicalKeyId(keyFromJson(json))));
+  return id;
+}
+
 export function isX509Key(key: PublicKey): boolean {
   return key.keyType === "ecdsa-x509" || key.keyType === "rsa-x509";
 }

@@ -63,8 +63,7 @@ function invalid(message: string, details: Record<string, unknown>): never {
   throw new NotaryError("METADATA_INVALID_CHANGE", message, { details });
 }
 
-/** Equal as Go would serialize them (what applyChange treats as "already in effect"). */
-export function sameJson(a: unknown, b: unknown): boolean {
+function sameJson(a: unknown, b: unknown): boolean {
   return canonicalJson(a, { mode: "verify" }) === canonicalJson(b, { mode: "verify" });
 }
 

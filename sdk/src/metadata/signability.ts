@@ -3,7 +3,7 @@
  * pooled to sign a merged publish, but each owner may only change roles its own keys can sign.
  */
 import { NotaryError } from "../errors.ts";
-import { canonicalKeyId, keyFromJson } from "../crypto/keys.ts";
+import { canonicalKeyIdOfJson } from "../crypto/keys.ts";
 import type { PrivateKey } from "../crypto/sign.ts";
 import { findDelegation, type Change, type Draft } from "./changes.ts";
 import { parentRole } from "./roles.ts";
@@ -27,21 +27,13 @@ export function signingRoles(c: Change): string[] {
   }
 }
 
-/** Canonical key IDs by key object: a merged publish checks the same few keys once per owner, a thousand times. */
-const canonicalIds = new WeakMap<KeyJson, string>();
-function canonicalIdOf(kj: KeyJson): string {
-  let id = canonicalIds.get(kj);
-  if (id === undefined) canonicalIds.set(kj, (id = canonicalKeyId(keyFromJson(kj))));
-  return id;
-}
-
 /** Does `keys` meet the threshold of `role` as the draft now delegates it (root: old and new root keys)? */
 export function assertCanSign(draft: Draft, changes: readonly Change[], keys: readonly PrivateKey[]): void {
   const have = new Set(keys.map((k) => k.id));
   const meets = (ids: readonly string[], threshold: number, keyJson: (id: string) => KeyJson | undefined) =>
     ids.filter((id) => {
       const kj = keyJson(id);
-      return kj !== undefined && have.has(canonicalIdOf(kj));
+      return kj !== undefined && have.has(canonicalKeyIdOfJson(kj));
     }).length >= threshold;
   for (const role of new Set(changes.flatMap(signingRoles))) {
     let ok: boolean;

@@ -4,7 +4,7 @@
  * instead of waiting for the next group commit (an engine creating tags whose changes already rode along with an
  * earlier publish).
  */
-import { sameJson, type Change } from "../metadata/changes.ts";
+import type { Change } from "../metadata/changes.ts";
 import type { RepoState } from "./update.ts";
 
 /**
@@ -31,10 +31,16 @@ export function targetsInEffect(state: RepoState, changes: readonly Change[], pe
 
 const key = (role: string, name: string) => `${role}\u0000${name}`;
 
+/** Equality of two JSON values (object members in any order; an undefined member is absent, as in canonical JSON). */
 function sameMeta(a: unknown, b: unknown): boolean {
-  try {
-    return sameJson(a, b);
-  } catch {
-    return false; // not representable: let the normal publish path reject it
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameMeta(x, b[i]));
   }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const kx = Object.keys(x).filter((k) => x[k] !== undefined);
+  const ky = Object.keys(y).filter((k) => y[k] !== undefined);
+  return kx.length === ky.length && kx.every((k) => Object.hasOwn(y, k) && sameMeta(x[k], y[k]));
 }
