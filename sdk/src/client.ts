@@ -471,11 +471,22 @@ export class Repository {
       );
     let draft = fresh();
     const accepted: Pending[] = [];
+    // While only target changes have been applied, who may sign which role is what the verified state says: the
+    // answer for a (roles, keys) pair is computed once, not once per owner (a thousand tags, one signer key).
+    const signable = new Set<string>();
+    let keysAsVerified = true;
     for (const item of batch) {
       try {
-        for (const c of changesOf(item)) applyChange(draft, c);
+        const changes = changesOf(item);
+        for (const c of changes) applyChange(draft, c);
+        const targetsOnly = changes.every((c) => c.type === "setTarget" || c.type === "removeTarget" || c.type === "witness");
+        keysAsVerified &&= targetsOnly;
+        const key = keysAsVerified ? `${[...new Set(changes.flatMap(signingRoles))].sort().join(",")}|${item.keys.map((k) => k.id).sort().join(",")}` : undefined;
         // Keys are pooled to sign a merged publish, but each owner may only change roles its own keys can sign.
-        assertCanSign(draft, changesOf(item), item.keys);
+        if (key === undefined || !signable.has(key)) {
+          assertCanSign(draft, changes, item.keys);
+          if (key !== undefined) signable.add(key);
+        }
         accepted.push(item);
       } catch (e) {
         // Reject this item alone: rebuild from the verified state with the items accepted so far (rare path).

@@ -190,11 +190,13 @@ function signChanges(
   resolved: { digest: string; size: number },
   fixedRoles: string[] | undefined,
 ): (state: RepoState) => Change[] {
+  const meta = metaFor(resolved.digest, resolved.size);
+  const keyIds = new Set(keys.map((k) => k.id));
   return (state) => {
-    const roles = fixedRoles ?? defaultRoles(state, inputs.tag, new Set(keys.map((k) => k.id)));
+    const roles = fixedRoles ?? defaultRoles(state, inputs.tag, keyIds);
     const changes: Change[] = [];
     for (const role of roles) {
-      changes.push({ type: "setTarget", role, name: inputs.tag, meta: metaFor(resolved.digest, resolved.size) });
+      changes.push({ type: "setTarget", role, name: inputs.tag, meta });
       const file = state.roles.get(role);
       const window = inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
       if (file && isDue(file.file.signed.expires, window, new Date(), lifetimeDays(role, inputs.repositoryExpiry))) {
