@@ -9,18 +9,15 @@ import { createAuthenticator, resolveCredentials, type Authenticator, type Crede
 import { createTransport } from "./remote/transport.ts";
 import { NotaryServer } from "./remote/notary-server.ts";
 import { updateRepository, type RepoState, type TrustAnchor } from "./trust/update.ts";
-import { applyChange, createDraft, type Change, type Draft } from "./metadata/changes.ts";
-import { assertCanSign, signingRoles } from "./metadata/signability.ts";
+import { createDraft, type Change, type Draft } from "./metadata/changes.ts";
+import { assertCanSign, signabilityKey } from "./metadata/signability.ts";
+import { draftBatch } from "./trust/batch-draft.ts";
 import { targetsInEffect } from "./trust/in-effect.ts";
-import { finalizeDraft, holdsSnapshotKey, expiryFor, type ExpiryPolicy } from "./metadata/finalize.ts";
-import { signRole } from "./metadata/signed.ts";
-import { fileMeta } from "./metadata/hashes.ts";
+import { finalizeDraft, holdsSnapshotKey, type ExpiryPolicy } from "./metadata/finalize.ts";
 import { assertGun } from "./metadata/roles.ts";
-import { keyJsonId, keyToJson, publicKeyFromCertificatePem, sha256Hex } from "./crypto/keys.ts";
+import { sha256Hex } from "./crypto/keys.ts";
 import { PrivateKey } from "./crypto/sign.ts";
-import { createRootCertificate } from "./crypto/x509.ts";
-import { DEFAULT_EXPIRY_MS } from "./metadata/time.ts";
-import type { KeyJson, Root, Snapshot, Targets } from "./metadata/types.ts";
+import { initialFiles } from "./trust/init.ts";
 
 export type ServerOptions = {
   /** Notary server URL, e.g. `https://notary.example.com:4443`. */
@@ -254,76 +251,21 @@ export class Repository {
    * snapshot key, snapshot v1; the server signs the timestamp (and the snapshot by default).
    */
   async initialize(opts: InitializeOptions): Promise<RepoState> {
-    const now = this.#client.now();
-    if (opts.rootKey.keyType !== "ecdsa") {
-      throw new NotaryError("KEY_UNSUPPORTED", "the root key must be an ECDSA P-256 key (notary's root certificates are ECDSA)");
-    }
-    const certPem =
-      opts.rootCertificate ??
-      createRootCertificate({
-        gun: this.gun,
-        privateKeyPkcs8: opts.rootKey.exportPkcs8(),
-        notBefore: now,
-        notAfter: new Date(now.getTime() + DEFAULT_EXPIRY_MS.root),
-      });
-    const rootKeyJson = keyToJson(publicKeyFromCertificatePem(certPem));
-    const targetsJson = keyToJson(opts.targetsKey.publicKey);
-    const timestampJson = await this.server.getServerKey("timestamp");
-    const snapshotJson =
-      opts.snapshotKey && opts.snapshotKey !== "server" ? keyToJson(opts.snapshotKey.publicKey) : await this.server.getServerKey("snapshot");
-    const ids = {
-      root: keyJsonId(rootKeyJson),
-      targets: keyJsonId(targetsJson),
-      snapshot: keyJsonId(snapshotJson),
-      timestamp: keyJsonId(timestampJson),
-    };
-    const keys: Record<string, KeyJson> = {
-      [ids.root]: rootKeyJson,
-      [ids.targets]: targetsJson,
-      [ids.snapshot]: snapshotJson,
-      [ids.timestamp]: timestampJson,
-    };
-    const root: Root = {
-      _type: "Root",
-      consistent_snapshot: false,
-      expires: expiryFor("root", now, this.#expiry),
-      keys,
-      roles: {
-        root: { keyids: [ids.root], threshold: 1 },
-        snapshot: { keyids: [ids.snapshot], threshold: 1 },
-        targets: { keyids: [ids.targets], threshold: 1 },
-        timestamp: { keyids: [ids.timestamp], threshold: 1 },
-      },
-      version: 1,
-    };
-    const signedRoot = signRole(root, { keys, keyids: [ids.root], threshold: 1, role: "root" }, [opts.rootKey]);
-    const targets: Targets = {
-      _type: "Targets",
-      delegations: { keys: {}, roles: [] },
-      expires: expiryFor("targets", now, this.#expiry),
-      targets: {},
-      version: 1,
-    };
-    const signedTargets = signRole(targets, { keys, keyids: [ids.targets], threshold: 1, role: "targets" }, [opts.targetsKey]);
-    const files = [
-      { role: "root", bytes: signedRoot.bytes },
-      { role: "targets", bytes: signedTargets.bytes },
-    ];
-    if (opts.snapshotKey && opts.snapshotKey !== "server") {
-      const snap: Snapshot = {
-        _type: "Snapshot",
-        expires: expiryFor("snapshot", now, this.#expiry),
-        meta: { root: fileMeta(signedRoot.bytes), targets: fileMeta(signedTargets.bytes) },
-        version: 1,
-      };
-      files.push({
-        role: "snapshot",
-        bytes: signRole(snap, { keys, keyids: [ids.snapshot], threshold: 1, role: "snapshot" }, [opts.snapshotKey]).bytes,
-      });
-    }
+    const timestampKey = await this.server.getServerKey("timestamp");
+    const snapshotKey = opts.snapshotKey && opts.snapshotKey !== "server" ? opts.snapshotKey : await this.server.getServerKey("snapshot");
+    const { files, root } = initialFiles({
+      gun: this.gun,
+      now: this.#client.now(),
+      expiry: this.#expiry,
+      rootKey: opts.rootKey,
+      ...(opts.rootCertificate ? { rootCertificate: opts.rootCertificate } : {}),
+      targetsKey: opts.targetsKey,
+      snapshotKey,
+      timestampKey,
+    });
     await this.server.publish(files);
     this.counters.publishes++;
-    this.reset({ trustedRoot: signedRoot.bytes });
+    this.reset({ trustedRoot: root });
     for (const f of files) this.#remember(f.role, f.bytes);
     return this.fetch();
   }
@@ -406,7 +348,7 @@ export class Repository {
       }
       if (!targetsInEffect(state, list, pending)) return undefined;
       // Whether these keys can sign these roles, once per verified state (many owners ask the same question).
-      const key = `${[...new Set(list.flatMap(signingRoles))].sort().join(",")}|${keys.map((k) => k.id).sort().join(",")}`;
+      const key = signabilityKey(list, keys);
       let answers = this.#signable.get(state);
       if (!answers) this.#signable.set(state, (answers = new Map()));
       let ok = answers.get(key);
@@ -442,62 +384,6 @@ export class Repository {
     }
   }
 
-  /** Build a draft from state and apply each pending item's changes; items whose changes are invalid are rejected. */
-  #draft(state: RepoState, items: Pending[]): { draft: Draft; accepted: Pending[] } {
-    // Resolve change sources against this state; an item whose source throws fails alone (a rider is dropped).
-    const resolved = new Map<Pending, readonly Change[]>();
-    for (const item of items) {
-      try {
-        resolved.set(item, typeof item.changes === "function" ? item.changes(state) : item.changes);
-      } catch (e) {
-        item.reject(e);
-      }
-    }
-    const batch = items.filter((i) => resolved.has(i));
-    const changesOf = (p: Pending): readonly Change[] => resolved.get(p)!;
-    // A file that failed verification (e.g. a re-created delegation whose stale file the server still lists, signed by
-    // a key no longer delegated) is untrusted: changes start from an empty file one version above it, as notary starts
-    // empty, and never re-sign its content. Only an explicit `witness` re-signs such content as it is (notary's witness).
-    const witnessed = new Set(batch.flatMap((p) => changesOf(p)).flatMap((c) => (c.type === "witness" ? [c.role] : [])));
-    const model = (role: string, r: { status: string; file: { signed: Targets } }): Targets =>
-      r.status === "invalid" && !witnessed.has(role)
-        ? { _type: "Targets", delegations: { keys: {}, roles: [] }, expires: r.file.signed.expires, targets: {}, version: r.file.signed.version }
-        : r.file.signed;
-    const fresh = (): Draft =>
-      createDraft(
-        state.root.signed,
-        [...state.roles].map(([k, v]) => [k, model(k, v)]),
-        [...state.roles].map(([k, v]) => [k, v.paths]),
-      );
-    let draft = fresh();
-    const accepted: Pending[] = [];
-    // While only target changes have been applied, who may sign which role is what the verified state says: the
-    // answer for a (roles, keys) pair is computed once, not once per owner (a thousand tags, one signer key).
-    const signable = new Set<string>();
-    let keysAsVerified = true;
-    for (const item of batch) {
-      try {
-        const changes = changesOf(item);
-        for (const c of changes) applyChange(draft, c);
-        const targetsOnly = changes.every((c) => c.type === "setTarget" || c.type === "removeTarget" || c.type === "witness");
-        keysAsVerified &&= targetsOnly;
-        const key = keysAsVerified ? `${[...new Set(changes.flatMap(signingRoles))].sort().join(",")}|${item.keys.map((k) => k.id).sort().join(",")}` : undefined;
-        // Keys are pooled to sign a merged publish, but each owner may only change roles its own keys can sign.
-        if (key === undefined || !signable.has(key)) {
-          assertCanSign(draft, changes, item.keys);
-          if (key !== undefined) signable.add(key);
-        }
-        accepted.push(item);
-      } catch (e) {
-        // Reject this item alone: rebuild from the verified state with the items accepted so far (rare path).
-        item.reject(e);
-        draft = fresh();
-        for (const ok of accepted) for (const c of changesOf(ok)) applyChange(draft, c);
-      }
-    }
-    return { draft, accepted };
-  }
-
   async #publishBatch(batch: Pending[]): Promise<void> {
     let attempts = 0;
     let live = batch;
@@ -512,7 +398,7 @@ export class Repository {
       const riders = withRiders ? [...this.#staged.values()] : [];
       try {
         const state = this.#state ?? (await this.fetch());
-        const { draft, accepted } = this.#draft(state, [...live, ...riders]);
+        const { draft, accepted } = draftBatch(state, [...live, ...riders]);
         live = accepted.filter((p) => !p.rider);
         const riding = accepted.filter((p) => p.rider);
         for (const r of riders) if (!riding.includes(r) && this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);

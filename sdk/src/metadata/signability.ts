@@ -27,6 +27,11 @@ export function signingRoles(c: Change): string[] {
   }
 }
 
+/** Identifies the question "may these keys make these changes" (the roles they touch and the key IDs), for caching. */
+export function signabilityKey(changes: readonly Change[], keys: readonly PrivateKey[]): string {
+  return `${[...new Set(changes.flatMap(signingRoles))].sort().join(",")}|${keys.map((k) => k.id).sort().join(",")}`;
+}
+
 /** Does `keys` meet the threshold of `role` as the draft now delegates it (root: old and new root keys)? */
 export function assertCanSign(draft: Draft, changes: readonly Change[], keys: readonly PrivateKey[]): void {
   const have = new Set(keys.map((k) => k.id));
