@@ -212,6 +212,30 @@ describe("dynhost: the real dynamic provider host over gRPC", () => {
     await assert.rejects(host.create("urn:pulumi:dev::harness::pulumi-nodejs:dynamic:Resource::u", { __provider: undefOut }), /Unexpected struct type/);
   });
 
+  test("the HTTP/2 client and @pulumi/pulumi's grpc-js client send and receive the same values and errors", async () => {
+    const viaGrpcJs = await newHost({ client: "grpc-js" });
+    const run = async (h: DynamicHost, name: string) => {
+      const eng = new MiniEngine(h);
+      const goal = (size: number) => ({ type: ITEM, name, inputs: { __provider: code, name, size, password: secret("pw"), note: "é ✓ 𝄞" } });
+      const created = await eng.up(goal(1));
+      const same = await eng.up(goal(1));
+      const updated = await eng.up(goal(2));
+      const error = await eng.up({ type: ITEM, name: `${name}-dup`, inputs: { __provider: code, name, size: 1 } }).then(
+        () => "no error",
+        (e: HostCallError) => `${e.method} ${e.code} ${e.message}`,
+      );
+      await eng.destroy({ type: ITEM, name });
+      const { revision: _r, ...outputs } = updated.outputs;
+      return { ops: [created.op, same.op, updated.op], inputs: updated.inputs, outputs, error };
+    };
+    const normalize = (v: unknown, name: string) => JSON.parse(JSON.stringify(v).replaceAll(name, "NAME").replace(/item-\d+/g, "item-N"));
+    const h2 = normalize(await run(host, "cmp-h2"), "cmp-h2");
+    const grpcJs = normalize(await run(viaGrpcJs, "cmp-grpcjs"), "cmp-grpcjs");
+    assert.deepEqual(h2, grpcJs);
+    assert.deepEqual(h2.ops, ["create", "same", "update"]);
+    assert.match(h2.error, /^create 2 .*409/);
+  });
+
   test("a provider without diff(): DIFF_UNKNOWN → the engine compares inputs (including __provider)", async () => {
     const v1 = await serialize({ async create(i: PropertyMap) { return { id: "nd", outs: { ...i } }; }, async update(_id: string, _o: PropertyMap, n: PropertyMap) { return { outs: { ...n } }; } });
     const v2 = await serialize({ async create(i: PropertyMap) { return { id: "nd", outs: { ...i, v: 2 } }; }, async update(_id: string, _o: PropertyMap, n: PropertyMap) { return { outs: { ...n, v: 2 } }; } });
