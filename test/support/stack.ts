@@ -347,6 +347,41 @@ async function waitUntilReady(
   throw new StartError(`not ready after ${STARTUP_TIMEOUT_MS} ms: ${url} (${last})`, readLog(logFile));
 }
 
+/**
+ * Spawns a daemon, waits until `readyUrl` answers as `ready` says, and gives it a `log` and an idempotent `stop`: stop
+ * by pid, keep the final log, then run `cleanup`. A daemon that does not become ready is stopped before the error.
+ */
+async function launchDaemon(o: {
+  bin: string;
+  args: string[];
+  dir: string;
+  logFile: string;
+  readyUrl: string;
+  ready: (status: number) => boolean;
+  ca?: string;
+  cleanup: () => Promise<void>;
+}): Promise<{ pid: number; log: () => string; stop: () => Promise<void> }> {
+  const tracked = spawnDaemon(o.bin, o.args, o.logFile, o.dir);
+  try {
+    await waitUntilReady(o.readyUrl, tracked, o.logFile, o.ready, o.ca);
+  } catch (e) {
+    await stopDaemon(tracked);
+    throw e;
+  }
+  let finalLog: string | undefined;
+  let stopping: Promise<void> | undefined;
+  return {
+    pid: tracked.child.pid ?? -1,
+    log: () => finalLog ?? readLog(o.logFile),
+    stop: () =>
+      (stopping ??= (async () => {
+        await stopDaemon(tracked);
+        finalLog = readLog(o.logFile);
+        await o.cleanup();
+      })()),
+  };
+}
+
 class StartError extends Error {
   readonly log: string;
   constructor(message: string, log: string) {
@@ -633,32 +668,21 @@ export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise
       const configFile = path.join(dir, "config.json");
       const logFile = path.join(dir, `server-${port}.log`);
       await writeFile(configFile, JSON.stringify(config, null, 2));
-      const tracked = spawnDaemon(BIN.notaryServer, ["-config", configFile], logFile, dir);
       const url = `${tls ? "https" : "http"}://${host}`;
-      try {
-        await waitUntilReady(`${url}/_notary_server/health`, tracked, logFile, (s) => s === 200, tls?.caPem);
-      } catch (e) {
-        await stopDaemon(tracked);
-        throw e;
-      }
-      let finalLog: string | undefined;
-      let stopping: Promise<void> | undefined;
-      const server: NotaryServer = {
-        url,
-        host,
-        port,
-        pid: tracked.child.pid ?? -1,
+      const daemon = await launchDaemon({
+        bin: BIN.notaryServer,
+        args: ["-config", configFile],
         dir,
-        configFile,
-        log: () => finalLog ?? readLog(logFile),
-        stop: () =>
-          (stopping ??= (async () => {
-            await stopDaemon(tracked);
-            finalLog = readLog(logFile);
-            if (ownTokens) await tokens?.stop();
-            await removeTempDir(dir);
-          })()),
-      };
+        logFile,
+        readyUrl: `${url}/_notary_server/health`,
+        ready: (s) => s === 200,
+        ...(tls ? { ca: tls.caPem } : {}),
+        cleanup: async () => {
+          if (ownTokens) await tokens?.stop();
+          await removeTempDir(dir);
+        },
+      });
+      const server: NotaryServer = { url, host, port, dir, configFile, ...daemon };
       if (tls) {
         server.caPem = tls.caPem;
         server.caFile = tls.caFile;
@@ -739,31 +763,20 @@ export async function startRegistry(opts: { auth?: boolean | TokenServer } = {})
       const configFile = path.join(dir, "config.yml");
       const logFile = path.join(dir, `registry-${port}.log`);
       await writeFile(configFile, lines.join("\n") + "\n");
-      const tracked = spawnDaemon(BIN.registry, ["serve", configFile], logFile, dir);
       const url = `http://${host}`;
-      try {
-        await waitUntilReady(`${url}/v2/`, tracked, logFile, (s) => s === 200 || s === 401);
-      } catch (e) {
-        await stopDaemon(tracked);
-        throw e;
-      }
-      let finalLog: string | undefined;
-      let stopping: Promise<void> | undefined;
-      const registry: Registry = {
-        url,
-        host,
-        port,
-        pid: tracked.child.pid ?? -1,
+      const daemon = await launchDaemon({
+        bin: BIN.registry,
+        args: ["serve", configFile],
         dir,
-        log: () => finalLog ?? readLog(logFile),
-        stop: () =>
-          (stopping ??= (async () => {
-            await stopDaemon(tracked);
-            finalLog = readLog(logFile);
-            if (ownTokens) await tokens?.stop();
-            await removeTempDir(dir);
-          })()),
-      };
+        logFile,
+        readyUrl: `${url}/v2/`,
+        ready: (s) => s === 200 || s === 401,
+        cleanup: async () => {
+          if (ownTokens) await tokens?.stop();
+          await removeTempDir(dir);
+        },
+      });
+      const registry: Registry = { url, host, port, dir, ...daemon };
       if (tokens) registry.tokens = tokens;
       return registry;
     });
