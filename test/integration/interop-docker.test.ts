@@ -10,14 +10,13 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { dockerCli, dockerOk, dockerTrustInspect, hasDocker, makeTempDir, startNotaryServer, DEFAULT_PASSPHRASES } from "../support/stack.ts";
-import type { NotaryServer } from "../support/stack.ts";
+import { describe, it } from "node:test";
+import { notaryServerPerFile } from "../support/per-file.ts";
+import { dockerCli, dockerOk, dockerTrustInspect, hasDocker, makeTempDir, DEFAULT_PASSPHRASES } from "../support/stack.ts";
 import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
 import { writePrivateKeyFile } from "../../sdk/src/crypto/keyfile.ts";
-import type { NotaryClient } from "../../sdk/src/client.ts";
 import type { RepoState } from "../../sdk/src/trust/update.ts";
-import { cachedMeta, clientFor, findKeyFile, loadKeyFile, manifest, sha256HexOf, versionsOf } from "./interop-helpers.ts";
+import { cachedMeta, clientFor, clientPerSuite, findKeyFile, loadKeyFile, manifest, sha256HexOf, versionsOf } from "./interop-helpers.ts";
 
 const repoPass = DEFAULT_PASSPHRASES["DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE"]!;
 
@@ -33,17 +32,8 @@ function targetsOf(state: RepoState, role: string): Record<string, string> {
 }
 
 describe("interop: docker trust", { timeout: 120_000, skip: hasDocker() ? false : "no docker client installed" }, () => {
-  let server: NotaryServer;
-  let client: NotaryClient;
-
-  before(async () => {
-    server = await startNotaryServer({ tls: true });
-    client = clientFor(server);
-  });
-  after(async () => {
-    await client?.close();
-    await server?.stop();
-  });
+  const server = notaryServerPerFile({ tls: true });
+  const client = clientPerSuite(server);
 
   it("docker initializes with `signer add`; the SDK verifies it pinned by docker's Root key, signs a tag docker then shows, and reads docker's later writes", async () => {
     const image = `${server.host}/docker/made-by-docker`;

@@ -4,6 +4,7 @@
  * notary/docker trust dirs, and root certificate keys. The Go tools are the oracle; these helpers only turn their output
  * into data the tests compare exactly.
  */
+import { after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
@@ -26,6 +27,21 @@ export const DAY_MS = 86_400_000;
 /** A client for a started server (TLS: trusts the server's private CA). */
 export function clientFor(server: NotaryServer): NotaryClient {
   return new NotaryClient({ url: server.url, ...(server.caPem !== undefined ? { tls: { ca: server.caPem } } : {}), timeoutMs: 15_000 });
+}
+
+/** An SDK client of the suite's server, made on first use inside a test and closed in `after`. */
+export function clientPerSuite(server: NotaryServer): NotaryClient {
+  let made: NotaryClient | undefined;
+  after(async () => {
+    await made?.close();
+  });
+  return new Proxy({} as NotaryClient, {
+    get: (_t, key) => {
+      made ??= clientFor(server);
+      const value: unknown = Reflect.get(made, key);
+      return typeof value === "function" ? value.bind(made) : value;
+    },
+  });
 }
 
 /** Content of a fake image manifest and its docker-style target meta (sha256 + length only). */

@@ -7,18 +7,17 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { dockerTrustInspect, hasDocker, makeTempDir, notaryOk, startNotaryServer } from "../support/stack.ts";
-import type { NotaryServer } from "../support/stack.ts";
+import { describe, it } from "node:test";
+import { notaryServerPerFile } from "../support/per-file.ts";
+import { dockerTrustInspect, hasDocker, makeTempDir, notaryOk } from "../support/stack.ts";
 import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
 import { keyToJson } from "../../sdk/src/crypto/keys.ts";
 import { targetMetaFor } from "../../sdk/src/metadata/hashes.ts";
-import type { NotaryClient } from "../../sdk/src/client.ts";
 import {
   DAY_MS,
   assertExpiresIn,
   cachedMeta,
-  clientFor,
+  clientPerSuite,
   expectedList,
   manifest,
   parseDelegationList,
@@ -33,17 +32,8 @@ import {
 const YEAR_MS = 365 * DAY_MS;
 
 describe("interop: SDK writes, notary and docker verify", { timeout: 120_000 }, () => {
-  let server: NotaryServer;
-  let client: NotaryClient;
-
-  before(async () => {
-    server = await startNotaryServer({ tls: true });
-    client = clientFor(server);
-  });
-  after(async () => {
-    await client?.close();
-    await server?.stop();
-  });
+  const server = notaryServerPerFile({ tls: true });
+  const client = clientPerSuite(server);
 
   const notary = (args: string[], trustDir: string): Promise<string> => notaryOk(args, { trustDir, server });
 

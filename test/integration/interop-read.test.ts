@@ -8,19 +8,19 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { dockerTrustInspect, hasDocker, makeTempDir, notaryCli, notaryOk, startNotaryServer, DEFAULT_PASSPHRASES } from "../support/stack.ts";
-import type { NotaryServer } from "../support/stack.ts";
+import { describe, it } from "node:test";
+import { notaryServerPerFile } from "../support/per-file.ts";
+import { dockerTrustInspect, hasDocker, makeTempDir, notaryCli, notaryOk, DEFAULT_PASSPHRASES } from "../support/stack.ts";
 import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
 import { readPrivateKeyFile, writePublicKeyPem } from "../../sdk/src/crypto/keyfile.ts";
 import { createRootCertificate } from "../../sdk/src/crypto/x509.ts";
 import { canonicalKeyId, keyFromJson, keyJsonId, keyToJson, publicKeyFromCertificatePem } from "../../sdk/src/crypto/keys.ts";
-import type { NotaryClient } from "../../sdk/src/client.ts";
 import type { RepoState } from "../../sdk/src/trust/update.ts";
 import {
   byName,
   cachedMeta,
   clientFor,
+  clientPerSuite,
   expectedList,
   findKeyFile,
   loadKeyFile,
@@ -52,17 +52,8 @@ function delegationRows(state: RepoState): DelegationRow[] {
 }
 
 describe("interop: notary writes, SDK verifies, reads and changes", { timeout: 120_000 }, () => {
-  let server: NotaryServer;
-  let client: NotaryClient;
-
-  before(async () => {
-    server = await startNotaryServer({ tls: true });
-    client = clientFor(server);
-  });
-  after(async () => {
-    await client?.close();
-    await server?.stop();
-  });
+  const server = notaryServerPerFile({ tls: true });
+  const client = clientPerSuite(server);
 
   const notary = (args: string[], trustDir: string): Promise<string> => notaryOk(args, { trustDir, server });
 

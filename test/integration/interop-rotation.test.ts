@@ -7,15 +7,15 @@
  */
 import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { dockerTrustInspect, hasDocker, makeTempDir, notaryOk, startNotaryServer, DEFAULT_PASSPHRASES } from "../support/stack.ts";
-import type { NotaryServer } from "../support/stack.ts";
+import { describe, it } from "node:test";
+import { notaryServerPerFile } from "../support/per-file.ts";
+import { dockerTrustInspect, hasDocker, makeTempDir, notaryOk, DEFAULT_PASSPHRASES } from "../support/stack.ts";
 import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
 import { keyToJson, keyJsonId } from "../../sdk/src/crypto/keys.ts";
-import type { NotaryClient } from "../../sdk/src/client.ts";
 import {
   cachedMeta,
   clientFor,
+  clientPerSuite,
   expectedList,
   findKeyFile,
   loadKeyFile,
@@ -30,17 +30,8 @@ import {
 const pass = (name: string): string => DEFAULT_PASSPHRASES[name]!;
 
 describe("interop: key rotations", { timeout: 120_000 }, () => {
-  let server: NotaryServer;
-  let client: NotaryClient;
-
-  before(async () => {
-    server = await startNotaryServer({ tls: true });
-    client = clientFor(server);
-  });
-  after(async () => {
-    await client?.close();
-    await server?.stop();
-  });
+  const server = notaryServerPerFile({ tls: true });
+  const client = clientPerSuite(server);
 
   const notary = (args: string[], trustDir: string, input?: string): Promise<string> =>
     notaryOk(args, { trustDir, server, ...(input !== undefined ? { input } : {}) });
