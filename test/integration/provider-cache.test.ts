@@ -4,42 +4,30 @@
 // verified fetches: each one GETs root.json and timestamp.json exactly once.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { makeTempDir } from "../support/stack.ts";
 import {
-  assertEnvLeakFree,
+  envPerFile,
   goal,
   importKeys,
+  type LoggedRequest,
   newKey,
   notary,
   publicKeyFile,
   pulumiUp,
+  type RepoFixture,
   repoRef,
   secret,
   serverRequests,
-  startEnv,
   stripSecrets,
   upRepository,
   urnOf,
   withoutNetwork,
-  type Env,
-  type LoggedRequest,
-  type RepoFixture,
 } from "./provider-helpers.ts";
 
-let env: Env;
 let repo: RepoFixture;
-before(async () => {
-  env = await startEnv("cache-test");
+const env = envPerFile("cache-test", async (env) => {
   repo = await upRepository(env, "repo", env.gun("team/cached"));
-});
-after(async () => {
-  if (!env) return;
-  try {
-    assertEnvLeakFree(env);
-  } finally {
-    await env.stop();
-  }
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

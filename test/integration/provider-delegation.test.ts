@@ -1,14 +1,14 @@
 // Delegation through the real dynamic provider host, driven like the engine does, against a real notary-server;
 // checked with `notary delegation list` / `notary list` and `docker trust inspect`.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { isSecret } from "../support/dynhost.ts";
 import { makeTempDir } from "../support/stack.ts";
 import { cachedMeta } from "./interop-helpers.ts";
 import {
-  assertEnvLeakFree,
   CheckFailedError,
   dockerInspect,
+  envPerFile,
   expectFailure,
   fingerprint,
   goal,
@@ -24,35 +24,23 @@ import {
   pulumiRefresh,
   pulumiUp,
   pulumiUpOrPreview,
+  type RepoFixture,
   repoRef,
   repoRefPreview,
   resignElsewhere,
   secret,
   serverRequests,
-  startEnv,
   stripSecrets,
+  type TestKey,
   UNKNOWN,
   upRepository,
   urnOf,
   withoutNetwork,
-  type Env,
-  type RepoFixture,
-  type TestKey,
 } from "./provider-helpers.ts";
 
-let env: Env;
 let repo: RepoFixture;
-before(async () => {
-  env = await startEnv("delegation-test");
+const env = envPerFile("delegation-test", async (env) => {
   repo = await upRepository(env, "repo", env.gun("team/deleg"));
-});
-after(async () => {
-  if (!env) return;
-  try {
-    assertEnvLeakFree(env);
-  } finally {
-    await env.stop();
-  }
 });
 
 const sorted = (a: string[]) => [...a].sort();

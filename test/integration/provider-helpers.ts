@@ -14,6 +14,7 @@
  * - Every key, passphrase, host log line and error message is tracked so `assertNoLeaks` can prove none of the secrets
  *   was printed.
  */
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -261,6 +262,39 @@ export async function startEnv(project: string): Promise<Env> {
 }
 
 /** The leak scan every file runs in `after()`: every host's output, server log, and every error message seen. */
+/**
+ * The file's Env, usable from inside tests: started in `before`; in `after`, checked for leaked secrets (host logs,
+ * error messages, the server log) and stopped. `setup` runs right after the start, in the same hook (a file's further
+ * set-up that needs the Env goes there).
+ */
+export function envPerFile(project: string, setup?: (env: Env) => Promise<void>): Env {
+  let started: Env | undefined;
+  // One hook: node:test runs top-level hooks as they are registered, so a second `before` would not wait for this one.
+  before(async () => {
+    started = await startEnv(project);
+    await setup?.(started);
+  });
+  after(async () => {
+    if (!started) return;
+    try {
+      assertEnvLeakFree(started);
+    } finally {
+      await started.stop();
+    }
+  });
+  const live = (): Env => {
+    if (!started) throw new Error("the file's Env is started in before(): use it inside hooks and tests");
+    return started;
+  };
+  return new Proxy({} as Env, {
+    get: (_t, key) => {
+      const value: unknown = Reflect.get(live(), key);
+      return typeof value === "function" ? value.bind(live()) : value;
+    },
+    set: (_t, key, value) => Reflect.set(live(), key, value),
+  });
+}
+
 export function assertEnvLeakFree(env: Env): void {
   for (const h of env.hosts) assertNoLeaks(h.logs().split("\n"), "host log line");
   assertNoLeaks(env.errors, "error message");

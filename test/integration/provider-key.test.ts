@@ -3,15 +3,15 @@
 import assert from "node:assert/strict";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
 import { readPrivateKeyFile, readPublicKeyPem } from "../../sdk/src/crypto/keyfile.ts";
 import { isSecret } from "../support/dynhost.ts";
 import { DEFAULT_PASSPHRASES, dockerOk, makeTempDir, notaryOk } from "../support/stack.ts";
 import {
-  assertEnvLeakFree,
   CheckFailedError,
   dockerInspect,
+  envPerFile,
   expectFailure,
   goal,
   newKey,
@@ -20,27 +20,14 @@ import {
   pulumiUp,
   pulumiUpOrPreview,
   secret,
-  startEnv,
   stripSecrets,
   trackSecret,
   UNKNOWN,
   urnOf,
   withoutNetwork,
-  type Env,
 } from "./provider-helpers.ts";
 
-let env: Env;
-before(async () => {
-  env = await startEnv("key-test");
-});
-after(async () => {
-  if (!env) return;
-  try {
-    assertEnvLeakFree(env);
-  } finally {
-    await env.stop();
-  }
-});
+const env = envPerFile("key-test");
 
 const up = async (name: string, i: Record<string, unknown>, preview = false) => pulumiUpOrPreview(env, await goal("key", name, i), preview);
 

@@ -2,17 +2,18 @@
 // replace → refresh with drift → gone out of band → destroy), checked against a real notary-server with the Go notary
 // client and `docker trust inspect`.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { isSecret } from "../support/dynhost.ts";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { httpRequest, makeTempDir } from "../support/stack.ts";
 import {
   adminKeys,
-  assertEnvLeakFree,
   assertNoTrustData,
   CheckFailedError,
   dockerInspect,
   dockerInspectFails,
+  type Env,
+  envPerFile,
   expectFailure,
   fingerprint,
   goal,
@@ -30,31 +31,18 @@ import {
   resignElsewhere,
   secret,
   serverRequests,
-  startEnv,
   stripSecrets,
+  type TestKey,
   trackSecret,
   UNKNOWN,
   urnOf,
   withoutNetwork,
-  type Env,
-  type TestKey,
 } from "./provider-helpers.ts";
 import { cachedMeta } from "./interop-helpers.ts";
 
 const DAY = 86_400_000;
 
-let env: Env;
-before(async () => {
-  env = await startEnv("repo-test");
-});
-after(async () => {
-  if (!env) return;
-  try {
-    assertEnvLeakFree(env);
-  } finally {
-    await env.stop();
-  }
-});
+const env = envPerFile("repo-test");
 
 function repoInputs(gun: string, root: TestKey, targets: TestKey, extra: Record<string, unknown> = {}) {
   return { gun, rootKey: secret(root.pem), targetsKey: secret(targets.pem), ...extra };

@@ -4,53 +4,40 @@
 // - a real program (the resource classes under mocks, forwarded to the real host) sends that same text as a plain
 //   string, keeps every private key secret in the state, and previews without touching the network;
 // - no host log line, server log line or error message (check failures included) shows a private key or passphrase.
-// Every provider-*.test.ts file runs the same leak scan over its own hosts' logs and errors in its `after()`.
+// Every provider-*.test.ts file runs the same leak scan over its own hosts' logs and errors through envPerFile's `after()`.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import * as notary from "../../dist/provider/src/index.js";
 import { isSecret, type PropertyMap } from "../support/dynhost.ts";
 import { destroyStack, runProgram, Stack } from "../support/mock-forward.ts";
 import {
   adminKeys,
-  assertEnvLeakFree,
   assertNoLeaks,
   dockerInspect,
   dockerInspectFails,
+  envPerFile,
   expectFailure,
   goal,
+  type Kind,
   newKey,
   pulumiUp,
   ROOT,
   secret,
   serializeProvider,
   serverRequests,
-  startEnv,
   stripSecrets,
   trackSecret,
   TYPES,
   upRepository,
   withoutNetwork,
-  type Env,
-  type Kind,
 } from "./provider-helpers.ts";
 
 const KINDS = Object.keys(TYPES) as Kind[];
 
-let env: Env;
-before(async () => {
-  env = await startEnv("serialization-test");
-});
-after(async () => {
-  if (!env) return;
-  try {
-    assertEnvLeakFree(env);
-  } finally {
-    await env.stop();
-  }
-});
+const env = envPerFile("serialization-test");
 
 describe("serialized providers", () => {
   for (const kind of KINDS) {

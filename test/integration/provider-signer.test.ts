@@ -2,13 +2,13 @@
 // provider host, driven like the engine does, against a real notary-server; checked with `docker trust inspect` and
 // `notary delegation list`.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { isSecret } from "../support/dynhost.ts";
 import { makeTempDir } from "../support/stack.ts";
 import {
-  assertEnvLeakFree,
   CheckFailedError,
   dockerInspect,
+  envPerFile,
   expectFailure,
   fingerprint,
   goal,
@@ -24,38 +24,26 @@ import {
   pulumiRefresh,
   pulumiUp,
   pulumiUpOrPreview,
+  type RepoFixture,
   repoRef,
   repoRefPreview,
   secret,
   serverRequests,
-  startEnv,
   stripSecrets,
+  type TestKey,
   UNKNOWN,
   upRepository,
   urnOf,
   withoutNetwork,
-  type Env,
-  type RepoFixture,
-  type TestKey,
 } from "./provider-helpers.ts";
 
-let env: Env;
 let repo: RepoFixture;
 let elsewhere: string;
-before(async () => {
-  env = await startEnv("signer-test");
+const env = envPerFile("signer-test", async (env) => {
   repo = await upRepository(env, "repo", env.gun("team/signers"));
   // Another client holding the targets key, to change the trust data out of band.
   elsewhere = await makeTempDir("elsewhere");
   await importKeys(env, elsewhere, [{ key: repo.targets, role: "targets", gun: repo.gun }]);
-});
-after(async () => {
-  if (!env) return;
-  try {
-    assertEnvLeakFree(env);
-  } finally {
-    await env.stop();
-  }
 });
 
 const sorted = (a: string[]) => [...a].sort();
