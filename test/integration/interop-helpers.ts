@@ -5,6 +5,7 @@
  * into data the tests compare exactly.
  */
 import { after } from "node:test";
+import { lateBound } from "../support/per-file.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
@@ -35,13 +36,7 @@ export function clientPerSuite(server: NotaryServer): NotaryClient {
   after(async () => {
     await made?.close();
   });
-  return new Proxy({} as NotaryClient, {
-    get: (_t, key) => {
-      made ??= clientFor(server);
-      const value: unknown = Reflect.get(made, key);
-      return typeof value === "function" ? value.bind(made) : value;
-    },
-  });
+  return lateBound(() => (made ??= clientFor(server)));
 }
 
 /** Content of a fake image manifest and its docker-style target meta (sha256 + length only). */

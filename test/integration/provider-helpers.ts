@@ -15,6 +15,7 @@
  *   was printed.
  */
 import { after, before } from "node:test";
+import { lateBound } from "../support/per-file.ts";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -282,16 +283,9 @@ export function envPerFile(project: string, setup?: (env: Env) => Promise<void>)
       await started.stop();
     }
   });
-  const live = (): Env => {
-    if (!started) throw new Error("the file's Env is started in before(): use it inside hooks and tests");
+  return lateBound(() => {
+    if (!started) throw new Error("the file's Env is started in before(): use it inside tests");
     return started;
-  };
-  return new Proxy({} as Env, {
-    get: (_t, key) => {
-      const value: unknown = Reflect.get(live(), key);
-      return typeof value === "function" ? value.bind(live()) : value;
-    },
-    set: (_t, key, value) => Reflect.set(live(), key, value),
   });
 }
 

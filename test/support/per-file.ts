@@ -17,14 +17,23 @@ export function notaryServerPerFile(opts: NotaryServerOptions = {}): NotaryServe
   after(async () => {
     await started?.stop();
   });
-  const live = (): NotaryServer => {
+  return lateBound(() => {
     if (!started) throw new Error("the file's notary-server is started in before(): use it inside tests");
     return started;
-  };
-  return new Proxy({} as NotaryServer, {
+  });
+}
+
+/**
+ * An object that stands for the one `get()` returns when used (set up by a hook, after the test file's top level ran):
+ * property reads, method calls and writes go to it.
+ */
+export function lateBound<T extends object>(get: () => T): T {
+  return new Proxy({} as T, {
     get: (_t, key) => {
-      const value: unknown = Reflect.get(live(), key);
-      return typeof value === "function" ? value.bind(live()) : value;
+      const target = get();
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
     },
+    set: (_t, key, value) => Reflect.set(get(), key, value),
   });
 }
