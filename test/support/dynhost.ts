@@ -389,6 +389,15 @@ function parseInitFailure(err: Any): InitFailure | undefined {
  * status in trailers), using the service definition's own serializers. Errors are shaped like @grpc/grpc-js errors
  * (`code`, `details`, `metadata.get("grpc-status-details-bin")`) so callers handle both clients alike.
  */
+/** grpc-message is percent-encoded; a malformed escape is kept as sent rather than failing the call. */
+function percentDecoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 function leanUnaryClient(port: number) {
   const service: Any = provrpc.ResourceProviderService;
   let session: http2.ClientHttp2Session | undefined;
@@ -442,7 +451,7 @@ function leanUnaryClient(port: number) {
         const bin = h["grpc-status-details-bin"];
         status = {
           code: Number(h["grpc-status"]),
-          message: decodeURIComponent(String(h["grpc-message"] ?? "")),
+          message: percentDecoded(String(h["grpc-message"] ?? "")),
           ...(typeof bin === "string" ? { bin } : {}),
         };
       };
