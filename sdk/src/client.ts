@@ -18,6 +18,7 @@ import { assertGun } from "./metadata/roles.ts";
 import { sha256Hex } from "./crypto/keys.ts";
 import { PrivateKey } from "./crypto/sign.ts";
 import { initialFiles } from "./trust/init.ts";
+import type { SignedFile, Targets } from "./metadata/types.ts";
 
 export type ServerOptions = {
   /** Notary server URL, e.g. `https://notary.example.com:4443`. */
@@ -152,6 +153,8 @@ export class Repository {
   #lastStagedAt = 0;
   #inflight: Promise<RepoState> | undefined;
   #working = false;
+  /** Targets files we just published, for the fetch that follows (used as signed, not parsed and verified again). */
+  readonly #own = new Map<string, SignedFile<Targets>>();
   /** Answers of the signability check of #inEffect, per verified state. */
   readonly #signable = new WeakMap<RepoState, Map<string, boolean>>();
   /** The batch being published now (its changes can still undo what the verified state shows). */
@@ -226,7 +229,9 @@ export class Repository {
       anchor: this.#state ? { trustedRoot: this.#state.root.bytes } : this.#anchor,
       ...(this.#state ? { previous: this.#state } : {}),
       known: this.#knownLookup,
+      ownFiles: (name) => this.#own.get(name),
     });
+    this.#own.clear();
     this.#accept(state);
     return state;
   }
@@ -444,6 +449,7 @@ export class Repository {
         for (const r of riding) if (this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);
         this.counters.publishes++;
         for (const f of fin.files) this.#remember(f.role, f.bytes);
+        for (const [role, f] of fin.targets) this.#own.set(`${role}.${sha256Hex(f.bytes)}`, f);
         if (fin.root) this.#anchor = { trustedRoot: fin.root.bytes };
         const after = await this.fetch();
         const published = fin.files.map((f) => f.role);

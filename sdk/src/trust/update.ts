@@ -3,7 +3,7 @@
  * targets, delegations. Pure apart from the injected `fetch`; time arrives as `now`.
  */
 import { NotaryError } from "../errors.ts";
-import { parseEnvelope, verifyThreshold } from "../metadata/signed.ts";
+import { parseEnvelope, verifyThreshold, type Envelope } from "../metadata/signed.ts";
 import { parseSnapshot, parseTargets, parseTimestamp } from "../metadata/schema.ts";
 import { parseGoTime } from "../metadata/time.ts";
 import { checkFileMeta, sha256HexOfMeta } from "../metadata/hashes.ts";
@@ -68,6 +68,12 @@ export type UpdateOptions = {
    * instead of downloaded. They are checked against the hashes like downloaded bytes.
    */
   known?: (name: string) => Uint8Array | undefined;
+  /**
+   * Targets files this process signed and published itself, by `<role>.<sha256hex>`: when the snapshot lists exactly
+   * those bytes they are used as signed, without parsing and verifying them again (a large role re-read after each
+   * publish). Versions and expiry are still checked.
+   */
+  ownFiles?: (name: string) => SignedFile<Targets> | undefined;
   limits?: Partial<UpdateLimits>;
 };
 
@@ -243,35 +249,49 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
 
   // Targets tree, pre-order, with paths restricted by ancestors.
   const roles = new Map<string, TargetsRoleState>();
-  const load = async (role: string) => {
+  // A file this process signed itself (used as is), or the bytes parsed into an envelope still to be verified.
+  const load = async (role: string): Promise<{ own: SignedFile<Targets> } | { env: Envelope } | undefined> => {
     const meta = snapshot.meta[role];
     if (!meta) return undefined;
     const hex = sha256HexOfMeta(meta);
     if (!hex) throw new NotaryError("METADATA_MALFORMED", `snapshot has no sha256 for ${role}`, { details: { role } });
+    const own = opts.ownFiles?.(`${role}.${hex}`);
+    if (own) {
+      checkFileMeta(own.bytes, meta, role);
+      return { own };
+    }
     const bytes = opts.known?.(`${role}.${hex}`) ?? (await mustFetch(fetch, `${role}.${hex}`, meta.length, role));
     checkFileMeta(bytes, meta, role);
-    return parseEnvelope(bytes, role);
+    return { env: parseEnvelope(bytes, role) };
   };
 
-  const topEnv = await load("targets");
-  if (!topEnv) throw new NotaryError("METADATA_NOT_FOUND", "snapshot does not list targets", { details: { role: "targets" } });
-  verifyThreshold(topEnv, roleOf("targets"), "targets");
-  const top = parseTargets(topEnv.rawSigned);
+  const topLoaded = await load("targets");
+  if (!topLoaded) throw new NotaryError("METADATA_NOT_FOUND", "snapshot does not list targets", { details: { role: "targets" } });
+  let topFile: SignedFile<Targets>;
+  if ("own" in topLoaded) topFile = topLoaded.own;
+  else {
+    const env = topLoaded.env;
+    verifyThreshold(env, roleOf("targets"), "targets");
+    topFile = { bytes: env.bytes, signed: parseTargets(env.rawSigned), signatures: env.signatures };
+  }
+  const top = topFile.signed;
   checkRollback("targets", top.version, previous?.roles.get("targets")?.file.signed.version);
   checkExpiry("targets", top.expires, now);
-  roles.set("targets", { file: { bytes: topEnv.bytes, signed: top, signatures: topEnv.signatures }, status: "valid", paths: [""] });
+  roles.set("targets", { file: topFile, status: "valid", paths: [""] });
 
   const walk = async (parentName: string, parent: Targets, parentPaths: readonly string[]) => {
     for (const d of parent.delegations.roles) {
       if (roles.has(d.name)) continue;
-      const env = await load(d.name);
-      if (!env) continue; // declared but not published yet
-      const t = parseTargets(env.rawSigned, d.name);
+      const loaded = await load(d.name);
+      if (!loaded) continue; // declared but not published yet
+      const file =
+        "own" in loaded ? loaded.own : { bytes: loaded.env.bytes, signed: parseTargets(loaded.env.rawSigned, d.name), signatures: loaded.env.signatures };
+      const t = file.signed;
       const paths = restrictPaths(parentPaths, d.paths ?? []);
       let status: DelegationStatus = "valid";
       let problem: string | undefined;
       try {
-        verifyThreshold(env, { keys: parent.delegations.keys, keyids: d.keyids, threshold: d.threshold }, d.name);
+        if ("env" in loaded) verifyThreshold(loaded.env, { keys: parent.delegations.keys, keyids: d.keyids, threshold: d.threshold }, d.name);
       } catch (e) {
         // Invalid delegations are skipped when reading, kept for witnessing (tuf/builder.go › loadDelegation).
         status = "invalid";
@@ -283,7 +303,7 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
         problem = `${d.name} expired at ${t.expires}`;
       }
       roles.set(d.name, {
-        file: { bytes: env.bytes, signed: t, signatures: env.signatures },
+        file,
         status,
         paths,
         ...(problem ? { problem } : {}),

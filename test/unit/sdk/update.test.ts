@@ -259,6 +259,28 @@ test("files already held (`known`) are used instead of downloads", async () => {
   assert.equal(state.roles.size, 4);
 });
 
+test("targets files we signed ourselves (`ownFiles`) are used as signed, not fetched or parsed; other roles still are", async () => {
+  const repo = served("notary-deleg");
+  const { state: first } = await read(repo);
+  const own = new Map<string, (typeof first.roles extends ReadonlyMap<string, infer R> ? R : never)["file"]>();
+  for (const role of ["targets", "targets/alice"]) {
+    const f = first.roles.get(role)!.file;
+    own.set(`${role}.${sha256hex(f.bytes)}`, f);
+  }
+  const { state, log } = await read(repo, { ownFiles: (n) => own.get(n) });
+  const names = log.map((l) => l.name);
+  assert.ok(!names.some((n) => n.startsWith("targets.") || n.startsWith("targets/alice.")), names.join(" "));
+  assert.ok(names.some((n) => n.startsWith("targets/alice/qa.")), "roles we did not sign are fetched");
+  assert.equal(state.roles.get("targets")!.file, own.get(`targets.${sha256hex(first.roles.get("targets")!.file.bytes)}`));
+  assert.deepEqual([...state.roles.keys()], [...first.roles.keys()]);
+  // A file whose bytes do not match the snapshot's length and hash is refused like downloaded bytes.
+  const wrong = { ...first.roles.get("targets")!.file, bytes: new Uint8Array([1, 2, 3]) };
+  await assert.rejects(
+    read(repo, { ownFiles: (n) => (n.startsWith("targets.") ? wrong : undefined) }),
+    (e) => isNotaryError(e, "METADATA_HASH_MISMATCH"),
+  );
+});
+
 test("size caps: the snapshot length from the timestamp is the cap; more bytes than that → METADATA_HASH_MISMATCH", async () => {
   const repo = served("notary-deleg");
   const ts = JSON.parse(new TextDecoder().decode(repo.current.get("timestamp"))) as { signed: { meta: { snapshot: { length: number } } } };
