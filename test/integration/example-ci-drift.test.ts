@@ -6,25 +6,14 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
 import { writePrivateKeyFile, writePublicKeyPem } from "../../sdk/src/crypto/keyfile.ts";
 import { Stack } from "../support/minieng.ts";
 import { DEFAULT_PASSPHRASES, makeTempDir } from "../support/stack.ts";
 import { assertAllOps, ExampleEnv, refreshOps, fakeManifest, hex, isSecret, ops, plain, T, timingReport, UNKNOWN, type ListRow } from "./example-helpers.ts";
 
-let env: ExampleEnv;
-before(async () => {
-  env = await ExampleEnv.start("ci-drift");
-});
-after(async () => {
-  if (!env) return;
-  try {
-    env.assertNoLeaks();
-  } finally {
-    await env.stop();
-  }
-});
+const env = ExampleEnv.perFile("ci-drift");
 
 type TeamKey = { key: PrivateKey; pem: string };
 const newKey = (): TeamKey => {

@@ -14,6 +14,8 @@
  * recorded state.
  */
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
+import { lateBound } from "../support/per-file.ts";
 import { createHash, createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -128,6 +130,31 @@ export class ExampleEnv {
   static async start(name: string): Promise<ExampleEnv> {
     const server = await startNotaryServer({ tls: true });
     return new ExampleEnv(name, server, await makeTempDir("notary-trust"), await makeTempDir("docker-config"));
+  }
+
+  /**
+   * The test file's env for example `name`, usable from inside tests: started in `before` (then `setup`, in the same
+   * hook: node:test runs top-level hooks as they are registered); in `after`, checked for leaked secrets, `teardown`,
+   * stopped.
+   */
+  static perFile(name: string, hooks: { setup?: (env: ExampleEnv) => Promise<void> | void; teardown?: () => Promise<void> } = {}): ExampleEnv {
+    let started: ExampleEnv | undefined;
+    before(async () => {
+      started = await ExampleEnv.start(name);
+      await hooks.setup?.(started);
+    });
+    after(async () => {
+      try {
+        started?.assertNoLeaks();
+      } finally {
+        await hooks.teardown?.();
+        await started?.stop();
+      }
+    });
+    return lateBound(() => {
+      if (!started) throw new Error(`the ${name} example env is started in before(): use it inside tests`);
+      return started;
+    });
   }
 
   /** `127.0.0.1:<notary port>/<path>`: a GUN `docker trust inspect` resolves to this notary server. */

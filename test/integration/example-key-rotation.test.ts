@@ -3,7 +3,7 @@
 // root-2027 → destroy. Clients that cached the old root (the notary CLI's trust dir, docker's) must follow both
 // rotations.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { makeTempDir } from "../support/stack.ts";
 import { cachedMeta } from "./interop-helpers.ts";
 import { assertAllOps, ExampleEnv, ops, plain, T, timingReport, UNKNOWN } from "./example-helpers.ts";
@@ -11,18 +11,7 @@ import { assertAllOps, ExampleEnv, ops, plain, T, timingReport, UNKNOWN } from "
 const DAY = 86_400_000;
 const KEYS = ["root-2026", "root-2027", "targets-2026", "targets-2027"];
 
-let env: ExampleEnv;
-before(async () => {
-  env = await ExampleEnv.start("key-rotation");
-});
-after(async () => {
-  if (!env) return;
-  try {
-    env.assertNoLeaks();
-  } finally {
-    await env.stop();
-  }
-});
+const env = ExampleEnv.perFile("key-rotation");
 
 describe("examples/key-rotation", () => {
   let gun: string;

@@ -4,7 +4,7 @@
 // destroy, checked with the Go notary client and `docker trust inspect`.
 import assert from "node:assert/strict";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { deepEqual, type PropertyMap } from "../support/dynhost.ts";
 import type { OtherResourceArgs } from "../support/mock-forward.ts";
 import { fetchManifest, MEDIA_TYPES, pushOciImage, startRegistry, type PushedImage, type Registry } from "../support/stack.ts";
@@ -12,7 +12,6 @@ import { assertAllOps, ExampleEnv, hex, isSecret, ops, plain, T, timingReport, U
 
 const IMAGE = "docker:index/image:Image";
 
-let env: ExampleEnv;
 let registry: Registry;
 /** Images the fake docker provider built and pushed, in order. */
 const built: PushedImage[] = [];
@@ -49,19 +48,14 @@ async function dockerProvider(a: OtherResourceArgs): Promise<{ id?: string; stat
   };
 }
 
-before(async () => {
-  env = await ExampleEnv.start("multi-arch");
-  registry = await startRegistry();
-  env.onOtherResource = dockerProvider;
-});
-after(async () => {
-  if (!env) return;
-  try {
-    env.assertNoLeaks();
-  } finally {
+const env = ExampleEnv.perFile("multi-arch", {
+  setup: async (e) => {
+    registry = await startRegistry();
+    e.onOtherResource = dockerProvider;
+  },
+  teardown: async () => {
     await registry?.stop();
-    await env.stop();
-  }
+  },
 });
 
 describe("examples/multi-arch", () => {

@@ -2,21 +2,10 @@
 // against a real notary-server: preview → up → no-op up → change the digest, then the tag → destroy, checked with the Go
 // notary client and `docker trust inspect`.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { assertAllOps, ExampleEnv, fakeManifest, hex, isSecret, ops, plain, T, timingReport, UNKNOWN } from "./example-helpers.ts";
 
-let env: ExampleEnv;
-before(async () => {
-  env = await ExampleEnv.start("quickstart");
-});
-after(async () => {
-  if (!env) return;
-  try {
-    env.assertNoLeaks();
-  } finally {
-    await env.stop();
-  }
-});
+const env = ExampleEnv.perFile("quickstart");
 
 describe("examples/quickstart", () => {
   let gun: string;

@@ -387,6 +387,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Runs `fn` and asserts the notary server saw no request meanwhile (the log is read after a short settle time, since
  * the server writes its "response completed" line after answering).
  */
+/**
+ * Each case's Check fails without touching the network, naming exactly the given properties. One command's host runs
+ * them all: a failing Check is pure (no state, nothing staged), so a host per case would only cost time.
+ */
+export async function expectCheckFailures(env: Env, engine: MiniEngine, kind: Kind, cases: [PropertyMap, string[]][]): Promise<void> {
+  for (const [inputs, props] of cases) {
+    const g = await goal(kind, "bad", inputs);
+    const e = await withoutNetwork(env, `check ${JSON.stringify(props)}`, () => expectFailure(env, engine.up(g), /is invalid/));
+    assert.ok(e instanceof CheckFailedError);
+    assert.deepEqual(e.failures.map((f) => f.property), props, e.message);
+  }
+}
+
 export async function withoutNetwork<T>(env: Env, what: string, fn: () => Promise<T>): Promise<T> {
   await sleep(100);
   const before = serverRequests(env.server).length;

@@ -6,9 +6,9 @@ import { describe, test } from "node:test";
 import { isSecret } from "../support/dynhost.ts";
 import { makeTempDir } from "../support/stack.ts";
 import {
-  CheckFailedError,
   dockerInspect,
   envPerFile,
+  expectCheckFailures,
   expectFailure,
   fingerprint,
   goal,
@@ -194,14 +194,8 @@ describe("Signer: shared keys and failures", () => {
       [{ ...inputs("ok", [k]), targetsKey: secret("garbage") }, ["targetsKey[0]"]],
       [{ ...inputs("ok", [k]), trustedRootSha256: undefined }, ["repository"]],
     ];
-    // One host for all cases: a failing Check is pure (no state), so a host per case would only cost time.
     const engine = await env.command("up");
-    for (const [i, props] of cases) {
-      const g = await goal("signer", "bad", i);
-      const e = await withoutNetwork(env, `check ${JSON.stringify(props)}`, () => expectFailure(env, engine.up(g), /is invalid/));
-      assert.ok(e instanceof CheckFailedError);
-      assert.deepEqual(e.failures.map((f) => f.property), props, e.message);
-    }
+    await expectCheckFailures(env, engine, "signer", cases);
   });
 
   test("a targets key that cannot sign targets: coded error naming the role and the expected key ID; nothing published", async () => {
