@@ -7,8 +7,6 @@ import {
   NotaryError,
   keyToJson,
   keyJsonId,
-  canonicalKeyId,
-  keyFromJson,
   publicKeyFromCertificatePem,
   createRootCertificate,
   DEFAULT_EXPIRY_MS,
@@ -17,6 +15,7 @@ import {
   type RepoState,
   type ExpiryPolicy,
 } from "../../../sdk/src/index.ts";
+import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import {
   DAY_MS,
   DEFAULT_RENEW_BEFORE_DAYS,
@@ -153,7 +152,7 @@ export function repositoryOutputs(inputs: RepositoryInputs, state: RepoState, se
     ...inputs,
     serverUrl,
     rootKeyId: rootId,
-    rootCanonicalKeyId: canonicalKeyId(keyFromJson(root.keys[rootId]!)),
+    rootCanonicalKeyId: canonicalKeyIdOfJson(root.keys[rootId]!),
     rootCertificate,
     targetsKeyId: first("targets"),
     snapshotKeyId: first("snapshot"),
@@ -195,7 +194,7 @@ async function reconcile(
   const signing: PrivateKey[] = [keys.root, keys.targets];
   if (keys.snapshot) signing.push(keys.snapshot);
   let rootCertificate = rootCertOf(state);
-  const currentRootCanonical = canonicalKeyId(keyFromJson(root.keys[root.roles["root"]!.keyids[0]!]!));
+  const currentRootCanonical = canonicalKeyIdOfJson(root.keys[root.roles["root"]!.keyids[0]!]!);
   if (currentRootCanonical !== keys.root.id) {
     const old = keys.oldRoot && keys.oldRoot.id === currentRootCanonical ? keys.oldRoot : undefined;
     if (!old) {

@@ -2,7 +2,8 @@
  * Delegation and Signer: roles delegated from `targets` (or another delegation), and docker's signer model
  * (`targets/<name>` plus the signer's keys in `targets/releases`).
  */
-import { keyToJson, keyJsonId, canonicalKeyId, keyFromJson, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
+import { keyToJson, keyJsonId, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
+import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index.ts";
 import { isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
 import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
@@ -202,7 +203,7 @@ export function checkSigner(n: SignerInputs): CheckFailure[] {
 
 function signerKeys(n: SignerInputs) {
   const keys = n.keys.map((k, i) => keyToJson(parsePublicKey(k, `keys[${i}]`)));
-  return { keys, keyIds: keys.map((k) => keyJsonId(k)), canonical: keys.map((k) => canonicalKeyId(keyFromJson(k))) };
+  return { keys, keyIds: keys.map((k) => keyJsonId(k)), canonical: keys.map((k) => canonicalKeyIdOfJson(k)) };
 }
 
 function signerOutputs(inputs: SignerInputs, state: RepoState): SignerOutputs {

@@ -6,7 +6,7 @@
 import { NotaryError } from "../errors.ts";
 import { canonicalJson } from "../canonical-json.ts";
 import { assertDelegationName, isTargetsRole, parentRole, pathAllowed, restrictPaths } from "./roles.ts";
-import { keyJsonId, keyFromJson, canonicalKeyId } from "../crypto/keys.ts";
+import { keyJsonId, canonicalKeyIdOfJson } from "../crypto/keys.ts";
 import type { DelegationRole, FileMeta, KeyJson, Root, Targets } from "./types.ts";
 
 export type Change =
@@ -190,7 +190,7 @@ export function applyChange(draft: Draft, change: Change): void {
       const keys = new Map<string, KeyJson>();
       for (const id of cur.role.keyids) {
         const k = cur.parent.delegations.keys[id]!;
-        if (drop.has(id) || drop.has(canonicalKeyId(keyFromJson(k)))) continue;
+        if (drop.has(id) || drop.has(canonicalKeyIdOfJson(k))) continue;
         keys.set(id, k);
       }
       if (keys.size === cur.role.keyids.length) return;

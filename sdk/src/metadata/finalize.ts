@@ -9,7 +9,7 @@ import { formatGoTime, DEFAULT_EXPIRY_MS } from "./time.ts";
 import { parentRole } from "./roles.ts";
 import { findDelegation, type Draft } from "./changes.ts";
 import type { PrivateKey } from "../crypto/sign.ts";
-import { canonicalKeyId, keyFromJson } from "../crypto/keys.ts";
+import { canonicalKeyIdOfJson } from "../crypto/keys.ts";
 import type { Root, SignedFile, Snapshot, Targets } from "./types.ts";
 
 /** Lifetimes in milliseconds per role; notary's defaults otherwise (delegations use the targets lifetime). */
@@ -41,7 +41,7 @@ export function holdsSnapshotKey(root: Root, keys: readonly PrivateKey[]): boole
   const role = root.roles["snapshot"]!;
   const n = role.keyids.filter((id) => {
     const kj = root.keys[id];
-    return kj !== undefined && have.has(canonicalKeyId(keyFromJson(kj)));
+    return kj !== undefined && have.has(canonicalKeyIdOfJson(kj));
   }).length;
   return n >= role.threshold;
 }

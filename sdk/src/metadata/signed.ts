@@ -6,7 +6,7 @@ import { canonicalBytes, canonicalJson, wireBytes } from "../canonical-json.ts";
 import { fromUtf8, toBase64, fromBase64 } from "../encoding.ts";
 import { envelopeSchema } from "./schema.ts";
 import type { AnyRole, KeyJson, Signature, SignedFile } from "./types.ts";
-import { keyFromJson, canonicalKeyId, keyJsonId } from "../crypto/keys.ts";
+import { keyFromJson, keyJsonId, canonicalKeyIdOfJson } from "../crypto/keys.ts";
 import type { PrivateKey } from "../crypto/sign.ts";
 import { verifySignature } from "../crypto/verify.ts";
 
@@ -107,7 +107,7 @@ export function signRole<T extends AnyRole>(
   for (const id of signing.keyids) {
     const kj = signing.keys[id];
     if (!kj) continue;
-    const pk = byCanonical.get(canonicalKeyId(keyFromJson(kj)));
+    const pk = byCanonical.get(canonicalKeyIdOfJson(kj));
     if (!pk) continue;
     signatures.push({ keyid: id, method: pk.method, sig: toBase64(pk.sign(msg)) });
   }

@@ -2,7 +2,7 @@
  * The view `docker trust inspect` gives of a verified repository (`cli/command/trust/inspect.go`, `common.go ›
  * lookupTrustInfo`, `matchReleasedSignatures`; reference §8.4), plus what docker does not show: versions and expiries.
  */
-import { canonicalKeyId, keyFromJson } from "../crypto/keys.ts";
+import { canonicalKeyIdOfJson } from "../crypto/keys.ts";
 import { RELEASES_ROLE } from "../metadata/roles.ts";
 import { sha256HexOfMeta } from "../metadata/hashes.ts";
 import { listTargets } from "./read.ts";
@@ -55,7 +55,7 @@ export function inspectTrust(state: RepoState, name: string, tag?: string): Trus
       if (d.name === RELEASES_ROLE || signers.some((s) => s.Name === d.name.slice(8))) continue;
       const ids = d.keyids.flatMap((id) => {
         const k = r.file.signed.delegations.keys[id];
-        return k ? [canonicalKeyId(keyFromJson(k))] : [];
+        return k ? [canonicalKeyIdOfJson(k)] : [];
       });
       signers.push({ Name: d.name.slice("targets/".length), Keys: byIdDesc(ids) });
     }

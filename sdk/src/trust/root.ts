@@ -6,7 +6,7 @@ import { parseEnvelope, verifyThreshold, type Envelope } from "../metadata/signe
 import { parseRoot } from "../metadata/schema.ts";
 import { parseGoTime } from "../metadata/time.ts";
 import type { KeyJson, Root, SignedFile } from "../metadata/types.ts";
-import { certificatesOf, canonicalKeyId, keyFromJson } from "../crypto/keys.ts";
+import { certificatesOf, keyFromJson, canonicalKeyIdOfJson } from "../crypto/keys.ts";
 import { parseCertificate } from "../crypto/x509.ts";
 
 const DAY_MS = 86_400_000;
@@ -134,7 +134,7 @@ export function rootKeyIdPairs(root: Root): { certId: string; canonicalId: strin
     const kj: KeyJson | undefined = root.keys[id];
     if (!kj) return [];
     try {
-      return [{ certId: id, canonicalId: canonicalKeyId(keyFromJson(kj)) }];
+      return [{ certId: id, canonicalId: canonicalKeyIdOfJson(kj) }];
     } catch {
       return [{ certId: id, canonicalId: id }];
     }
