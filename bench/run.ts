@@ -15,6 +15,7 @@ import { startTcpProxy } from "../test/support/tcp-proxy.ts";
 import { requestCursor, isPublish } from "../test/support/server-log.ts";
 import { simulateEngine as engine, pool } from "../test/support/engine-sim.ts";
 import { installedProject } from "../test/support/installed.ts";
+import { buildGoEngine, runGoEngine } from "./go-engine.ts";
 import { NotaryClient, PrivateKey, listTargets } from "../dist/sdk/src/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -95,62 +96,96 @@ function tagInputs(gun: string, trustedRootSha256: string, releasePem: string, i
   return { __provider: texts.signedTag, gun, trustedRootSha256, tag: `t${i}`, digest: `sha256:${digestOf(i, salt)}`, size: 1000 + i, signingKeys: [releasePem] };
 }
 
-// 1. 1,000 SignedTags through the real provider host, engine-default parallelism. A run of ours lasts about 2 s,
-// short enough for this machine's moments of slowness to move it by a third, while the Go baselines last 10-60 s and
-// average them out: so it is run REPS times (each a fresh host and a fresh repository, as separate `pulumi up`s of
-// separate stacks) and the row reports the median, with every run in the note. Before them, one run that is not
-// counted warms up the engine stand-in (this process: its gRPC client and engine loop are JIT-compiled by then, as
-// the Go engine always is); the provider host is a fresh process in every run, as in every `pulumi up`.
+// 1. 1,000 SignedTags through the real provider host, engine-default parallelism, driven by an engine stand-in.
+// The headline row uses the Go stand-in (bench/engine: grpc-go, the step generator's serial Check and the step
+// executor's parallel Create, as the Pulumi engine does them); a second row drives the same work from this Node
+// process (test/support/engine-sim.ts), whose own client costs ~0.4 ms per serial Check that the Go engine does not
+// have. A run lasts about 2 s, short enough for this machine's moments of slowness to move it by a third, while the
+// Go baselines last 10-60 s and average them out: so each is run REPS times (each a fresh host and a fresh
+// repository, as separate `pulumi up`s of separate stacks) and the row reports the median, with every run in the
+// note, after WARMUP runs that are not counted (the Node stand-in's own JIT warm-up). The provider host is a fresh
+// process in every run, as in every `pulumi up`. Every run is checked afterwards: all N tags signed.
 const REPS = Number(process.env["BENCH_REPS"] ?? 3);
 const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 1);
+const ENGINES = (process.env["BENCH_ENGINES"] ?? "go,node").split(",") as ("go" | "node")[];
+const goBin = ENGINES.includes("go") ? await buildGoEngine() : undefined;
 const gunA = "bench.example.com/ours";
-let setupA: Awaited<ReturnType<typeof setupRepo>>;
+let setupA: (Awaited<ReturnType<typeof setupRepo>> & { gun: string }) | undefined;
 const states = new Map<string, Record<string, unknown>>();
-{
+
+/** How many of tags t0..t(n-1) the repository's targets/releases holds, read with a verified fetch. */
+async function signedCount(gun: string, trustedRoot: string, names: string[]): Promise<number> {
+  const c = new NotaryClient({ url });
+  try {
+    const st = await c.repository(gun, { anchor: { trustedRoot: new Uint8Array(Buffer.from(trustedRoot, "base64")) } }).fetch();
+    const held = new Set(listTargets(st, ["targets/releases"]).map((t) => t.name));
+    return names.filter((n) => held.has(n)).length;
+  } finally {
+    await c.close();
+  }
+}
+
+for (const kind of ENGINES) {
   const reps: Row[] = [];
-  for (let rep = -WARMUP; rep < REPS; rep++) {
+  const warmup = kind === "node" ? WARMUP : 0;
+  for (let rep = -warmup; rep < REPS; rep++) {
     const h = await host();
-    const gun = rep === 0 ? gunA : `${gunA}${rep < 0 ? "-warmup" : ""}-${Math.abs(rep)}`;
+    const gun = `${gunA}-${kind}${rep < 0 ? "-warmup" : ""}-${Math.abs(rep)}`;
     const setup = await setupRepo(h, gun);
-    if (rep === 0) setupA = setup;
-    reps.push(
-      await measure(`${N} SignedTags via provider host (parallel ${PARALLEL})`, async () => {
-        const urnOf = (i: number) => h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `t${i}`);
+    const keep = rep === 0 && kind === ENGINES[0];
+    if (keep) setupA = { ...setup, gun };
+    const urnOf = (i: number) => h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `t${i}`);
+    const registrations = [...Array(N).keys()].map((i) => ({ urn: urnOf(i), news: tagInputs(gun, setup.trustedRootSha256, setup.releasePem, i, "a") }));
+    let created: (() => Promise<{ urn: string; id: string; properties: Record<string, unknown> }[]>) | undefined;
+    const row = await measure(`${N} SignedTags via provider host (parallel ${PARALLEL}, ${kind === "go" ? "Go" : "Node"} engine stand-in)`, async () => {
+      const cpu0 = process.cpuUsage();
+      const host0 = hostCpuMs(h.pid);
+      const marks: Record<string, number> = {};
+      let standIn = "";
+      if (kind === "go") {
+        const r = await runGoEngine(goBin!, h.port, registrations, { parallel: PARALLEL, states: keep });
+        created = r.created;
+        standIn = `, Go stand-in ${Math.round(r.cpuMs)} ms`;
+        Object.assign(marks, { "last check": r.lastCheckMs, "first create done": r.firstCreateMs, "inside the stand-in": r.wallMs });
+      } else {
         const t0 = performance.now();
-        const cpu0 = process.cpuUsage();
-        const host0 = hostCpuMs(h.pid);
-        const marks: Record<string, number> = {};
+        const out: { urn: string; id: string; properties: Record<string, unknown> }[] = [];
         await engine(
           [...Array(N).keys()],
           PARALLEL,
           async (i) => {
-            const c = await h.check(urnOf(i), {}, tagInputs(gun, setup.trustedRootSha256, setup.releasePem, i, "a"));
+            const c = await h.check(registrations[i]!.urn, {}, registrations[i]!.news);
             if (i === N - 1) marks["last check"] = performance.now() - t0;
             return c;
           },
           async (i, checked) => {
-            const r = await h.create(urnOf(i), (checked as { inputs: Record<string, unknown> }).inputs);
+            const r = await h.create(registrations[i]!.urn, (checked as { inputs: Record<string, unknown> }).inputs);
             marks["first create done"] ??= performance.now() - t0;
-            if (rep === 0) states.set(urnOf(i), { ...r.properties, __id: r.id });
+            if (keep) out.push({ urn: registrations[i]!.urn, id: r.id, properties: r.properties });
           },
         );
-        const cpu = process.cpuUsage(cpu0);
-        const cpuNote = `CPU: provider host ${hostCpuMs(h.pid) - host0} ms, engine stand-in (this process) ${Math.round((cpu.user + cpu.system) / 1000)} ms`;
-        return [...Object.entries(marks).map(([k, v]) => `${k} at ${Math.round(v)} ms`), cpuNote].join(", ");
-      }),
-    );
+        if (keep) created = async () => out;
+      }
+      const cpu = process.cpuUsage(cpu0);
+      const cpuNote = `CPU: provider host ${hostCpuMs(h.pid) - host0} ms, this process ${Math.round((cpu.user + cpu.system) / 1000)} ms${standIn}`;
+      return [...Object.entries(marks).map(([k, v]) => `${k} at ${Math.round(v)} ms`), cpuNote].join(", ");
+    });
+    const signed = await signedCount(gun, setup.trustedRoot, registrations.map((_, i) => `t${i}`));
+    if (signed !== N) throw new Error(`${row.scenario}: only ${signed} of ${N} tags signed`);
+    if (keep) for (const c of await created!()) states.set(c.urn, { ...c.properties, __id: c.id });
+    reps.push(row);
     await h.stop();
   }
-  const warmups = reps.splice(0, WARMUP);
+  const warmups = reps.splice(0, warmup);
   // One row: the median run, and every run's time.
   rows.splice(rows.length - reps.length - warmups.length, reps.length + warmups.length);
   const median = [...reps].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((reps.length - 1) / 2)]!;
   const warm = warmups.length ? `; warm-up run, not counted: ${warmups.map((r) => r.wallMs).join(", ")} ms` : "";
-  rows.push({ ...median, note: `median of ${reps.length} runs (${reps.map((r) => r.wallMs).join(", ")} ms${warm}); that run: ${median.note}` });
+  rows.push({ ...median, note: `median of ${reps.length} runs (${reps.map((r) => r.wallMs).join(", ")} ms${warm}), ${N} of ${N} tags signed in each; that run: ${median.note}` });
 }
-
+const A = setupA!;
 if (process.env["BENCH_FIRST_ONLY"]) {
-  console.log(rows[0]);
+  console.log(rows);
   await proxy.close();
   await server.stop();
   process.exit(0);
@@ -162,7 +197,7 @@ if (process.env["BENCH_FIRST_ONLY"]) {
   await measure(`preview of ${N} unchanged SignedTags`, async () => {
     await pool([...states.entries()], PARALLEL, async ([urn, st]) => {
       const i = Number(String(st["tag"]).slice(1));
-      const checked = await h.check(urn, st, tagInputs(gunA, setupA.trustedRootSha256, setupA.releasePem, i, "a"));
+      const checked = await h.check(urn, st, tagInputs(A.gun, A.trustedRootSha256, A.releasePem, i, "a"));
       const d = await h.diff(urn, String(st["__id"]), st, checked.inputs);
       if (d.changes !== "DIFF_NONE") throw new Error(`unexpected diff for ${urn}`);
     });
@@ -224,25 +259,30 @@ if (process.env["BENCH_FIRST_ONLY"]) {
   const gun = "bench.example.com/two-runs";
   const s = await setupRepo(h1, gun);
   const half = Math.floor(N / 2);
-  const row = await measure(`two concurrent runs × ${half} tags on one GUN`, async () => {
+  const regsOf = (h: DynamicHost, k: number) =>
+    [...Array(half).keys()].map((i) => ({
+      urn: h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-t${i}`),
+      news: { ...tagInputs(gun, s.trustedRootSha256, s.releasePem, i, `r${k}`), tag: `r${k}-t${i}` },
+    }));
+  const kind = ENGINES[0]!;
+  const row = await measure(`two concurrent runs × ${half} tags on one GUN (${kind === "go" ? "Go" : "Node"} engine stand-ins)`, async () => {
     await Promise.all(
-      [h1, h2].map((h, k) =>
-        engine(
-          [...Array(half).keys()],
+      [h1, h2].map(async (h, k) => {
+        const regs = regsOf(h, k);
+        if (kind === "go") return void (await runGoEngine(goBin!, h.port, regs, { parallel: PARALLEL }));
+        await engine(
+          regs,
           PARALLEL,
-          (i) => h.check(h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-t${i}`), {}, { ...tagInputs(gun, s.trustedRootSha256, s.releasePem, i, `r${k}`), tag: `r${k}-t${i}` }),
-          async (i, checked) => {
-            await h.create(h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-t${i}`), (checked as { inputs: Record<string, unknown> }).inputs);
+          (r) => h.check(r.urn, {}, r.news),
+          async (r, checked) => {
+            await h.create(r.urn, (checked as { inputs: Record<string, unknown> }).inputs);
           },
-        ),
-      ),
+        );
+      }),
     );
-    const c = new NotaryClient({ url });
-    const st = await c.repository(gun, { anchor: { trustedRoot: new Uint8Array(Buffer.from(s.trustedRoot, "base64")) } }).fetch();
-    const signed = new Set(listTargets(st, ["targets/releases"]).map((t) => t.name)).size;
-    await c.close();
-    return `${signed} of ${2 * half} tags signed at the end`;
   });
+  const names = [0, 1].flatMap((k) => [...Array(half).keys()].map((i) => `r${k}-t${i}`));
+  row.note = `${await signedCount(gun, s.trustedRoot, names)} of ${2 * half} tags signed at the end`;
   if (!row.note?.startsWith(`${2 * half} of`)) console.error(`bench: WARNING ${row.note}`);
   await h1.stop();
   await h2.stop();
@@ -266,14 +306,18 @@ if (process.env["BENCH_FIRST_ONLY"]) {
     await r2.fetch();
     await r2.publish([{ type: "setTarget", role: "targets", name: "one-more", meta: meta(BIG + 1) }], { keys: [targets] });
     await c2.close();
-    return `rss +${Math.round((process.memoryUsage().rss - mem0) / 1e6)} MB`;
+    const mb = Math.round((process.memoryUsage().rss - mem0) / 1e6);
+    return `rss ${mb >= 0 ? "+" : ""}${mb} MB`;
   });
 }
 
 await proxy.close();
 await server.stop();
 
-const ours = rows[0]!, batch = rows[3]!, perTag = rows[4]!;
+// Ratios against the first engine's row (the Go stand-in unless BENCH_ENGINES says otherwise).
+const ours = rows[0]!;
+const batch = rows.find((r) => r.scenario.startsWith("notary CLI:"))!;
+const perTag = rows.find((r) => r.scenario.startsWith("per-tag publishing"))!;
 const summary = {
   date: new Date().toISOString(),
   machine: { cpus: (await import("node:os")).cpus().length, node: process.version },

@@ -4,6 +4,8 @@
 #      and a docker client if none is on the machine;
 #   2. npm dependencies (Node 22 itself comes from the `node@22` devDependency; npm scripts put
 #      node_modules/.bin first in PATH).
+#   3. with the argument `bench` (`npm run bench`): Go and Debian's grpc-go and protobuf sources, to build the
+#      benchmark's Go engine stand-in (bench/engine).
 # Fast no-op when everything is already there (`npm test` runs it every time).
 # Env: SETUP_SKIP_DOCKER=1 skips installing a docker client.
 set -euo pipefail
@@ -65,6 +67,16 @@ else
     apt_install docker.io
   else
     say "docker client: no Debian package provides it here; docker tests will be skipped"
+  fi
+fi
+
+# --- 1b. the benchmark's Go engine stand-in (only for `setup.sh bench`) -------------------------------------------
+if [ "${1:-}" = "bench" ]; then
+  if command -v go >/dev/null 2>&1 && [ -d /usr/share/gocode/src/google.golang.org/grpc ] && [ -d /usr/share/gocode/src/google.golang.org/protobuf ]; then
+    say "go, grpc-go, protobuf-go: present"
+  else
+    apt_update_once
+    apt_install golang-go golang-google-grpc-dev golang-google-protobuf-dev
   fi
 fi
 
