@@ -113,6 +113,19 @@ const gunA = "bench.example.com/ours";
 let setupA: (Awaited<ReturnType<typeof setupRepo>> & { gun: string }) | undefined;
 const states = new Map<string, Record<string, unknown>>();
 
+/**
+ * Replaces the last rows measured (`reps`, the first `warmup` of them not counted) by one row: the median run, with
+ * every run's time in its note.
+ */
+function medianRow(reps: Row[], warmup: number, about = ""): void {
+  rows.splice(rows.length - reps.length, reps.length);
+  const warmups = reps.slice(0, warmup);
+  const counted = reps.slice(warmup);
+  const median = [...counted].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((counted.length - 1) / 2)]!;
+  const warm = warmups.length ? `; warm-up run, not counted: ${warmups.map((r) => r.wallMs).join(", ")} ms` : "";
+  rows.push({ ...median, note: `median of ${counted.length} runs (${counted.map((r) => r.wallMs).join(", ")} ms${warm})${about}; that run: ${median.note}` });
+}
+
 /** How many of tags t0..t(n-1) the repository's targets/releases holds, read with a verified fetch. */
 async function signedCount(gun: string, trustedRoot: string, names: string[]): Promise<number> {
   const c = new NotaryClient({ url });
@@ -176,14 +189,49 @@ for (const kind of ENGINES) {
     reps.push(row);
     await h.stop();
   }
-  const warmups = reps.splice(0, warmup);
-  // One row: the median run, and every run's time.
-  rows.splice(rows.length - reps.length - warmups.length, reps.length + warmups.length);
-  const median = [...reps].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((reps.length - 1) / 2)]!;
-  const warm = warmups.length ? `; warm-up run, not counted: ${warmups.map((r) => r.wallMs).join(", ")} ms` : "";
-  rows.push({ ...median, note: `median of ${reps.length} runs (${reps.map((r) => r.wallMs).join(", ")} ms${warm}), ${N} of ${N} tags signed in each; that run: ${median.note}` });
+  medianRow(reps, warmup, `, ${N} of ${N} tags signed in each`);
 }
 const A = setupA!;
+
+// 1b. The provider host's own floor: the same 1000 creates (same inputs, outputs of the same shape) of a dynamic
+// provider that does no work, driven by the same Go stand-in. What is left between this row and the first is ours.
+if (goBin) {
+  const noop = await providerText({
+    check: async (_olds: Record<string, unknown>, news: Record<string, unknown>) => ({ inputs: news }),
+    create: async (inputs: Record<string, unknown>) => ({
+      id: String(inputs["tag"]),
+      outs: {
+        ...inputs,
+        signedRole: "targets/releases",
+        signedRoles: ["targets/releases", "targets/ci"],
+        signedDigest: inputs["digest"],
+        signedSize: inputs["size"],
+        mediaType: "",
+        serverDigest: inputs["digest"],
+        serverSize: inputs["size"],
+        roleVersion: 2,
+        roleExpires: "2029-11-22T07:00:00.123456789Z",
+      },
+    }),
+  });
+  const reps: Row[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const h = await host();
+    const registrations = [...Array(N).keys()].map((i) => ({
+      urn: h.urn("pulumi-nodejs:dynamic/Noop", `t${i}`),
+      news: { ...tagInputs(A.gun, A.trustedRootSha256, A.releasePem, i, "a"), __provider: noop },
+    }));
+    reps.push(
+      await measure(`floor: ${N} creates of a provider that does nothing, same inputs (Go engine stand-in)`, async () => {
+        const host0 = hostCpuMs(h.pid);
+        const r = await runGoEngine(goBin, h.port, registrations, { parallel: PARALLEL });
+        return `inside the stand-in ${Math.round(r.wallMs)} ms, CPU: provider host ${hostCpuMs(h.pid) - host0} ms`;
+      }),
+    );
+    await h.stop();
+  }
+  medianRow(reps, 0);
+}
 if (process.env["BENCH_FIRST_ONLY"]) {
   console.log(rows);
   await proxy.close();
