@@ -13,6 +13,7 @@ import { createDraft, type Change, type Draft } from "./metadata/changes.ts";
 import { assertCanSign, signabilityKey } from "./metadata/signability.ts";
 import { draftBatch } from "./trust/batch-draft.ts";
 import { targetsInEffect } from "./trust/in-effect.ts";
+import { StagingPace, LINGER_MAX_MS } from "./trust/linger.ts";
 import { finalizeDraft, holdsSnapshotKey, type ExpiryPolicy } from "./metadata/finalize.ts";
 import { assertGun } from "./metadata/roles.ts";
 import { sha256Hex } from "./crypto/keys.ts";
@@ -150,7 +151,7 @@ export class Repository {
   readonly #known = new Map<string, { key: string; bytes: Uint8Array }>();
   #queue: Pending[] = [];
   readonly #staged = new Map<string, Pending>();
-  #lastStagedAt = 0;
+  #pace = new StagingPace();
   #inflight: Promise<RepoState> | undefined;
   #working = false;
   /** Targets files we just published, for the fetch that follows (used as signed, not parsed and verified again). */
@@ -302,7 +303,7 @@ export class Repository {
    * for their own changes. Staging does no I/O.
    */
   stage(id: string, changes: ChangeSource, opts: { keys: readonly PrivateKey[]; ttlMs?: number }): void {
-    this.#lastStagedAt = Date.now();
+    this.#pace.note(performance.now());
     const expiresAt = Date.now() + (opts.ttlMs ?? 60_000);
     this.#staged.set(id, { changes, keys: opts.keys, id, rider: true, expiresAt, resolve: () => {}, reject: () => {} });
   }
@@ -375,17 +376,20 @@ export class Repository {
 
   /**
    * While intents are still being staged (an engine checking many resources ahead of creating them), wait for a
-   * quiet moment so that one publish carries them all, bounded so that no publish waits long. Without staging
-   * activity a publish starts at once. (Measured: publishing early, so that creates finish while the engine still
+   * quiet moment (trust/linger.ts: 60 ms, or as little as 20 ms once a steady stream of stagings shows its pace) so
+   * that one publish carries them all, bounded so that no publish waits long. Without staging activity a publish
+   * starts at once. (Measured: publishing early, so that creates finish while the engine still
    * checks, saved nothing on 2 cores, where the provider host's CPU is the bound either way.)
    */
   async #linger(): Promise<void> {
-    const start = Date.now();
+    const start = performance.now();
     for (;;) {
-      const quietFor = Date.now() - this.#lastStagedAt;
-      const waited = Date.now() - start;
-      if (quietFor >= LINGER_QUIET_MS || waited >= LINGER_MAX_MS) return;
-      await sleep(Math.min(LINGER_QUIET_MS - quietFor, LINGER_MAX_MS - waited));
+      const now = performance.now();
+      const quiet = this.#pace.quietMs();
+      const quietFor = now - this.#pace.lastAt;
+      const waited = now - start;
+      if (quietFor >= quiet || waited >= LINGER_MAX_MS) return;
+      await sleep(Math.ceil(Math.min(quiet - quietFor, LINGER_MAX_MS - waited)));
     }
   }
 
@@ -523,9 +527,6 @@ function uniqueKeys(keys: readonly PrivateKey[]): PrivateKey[] {
   return [...m.values()];
 }
 
-/** Staging activity this recent delays a publish, by at most LINGER_MAX_MS (see Repository.#linger). */
-const LINGER_QUIET_MS = 60;
-const LINGER_MAX_MS = 2000;
 
 function jitter(attempt: number): number {
   const base = Math.min(2000, 50 * 2 ** (attempt - 1));

@@ -168,6 +168,17 @@ const parsedKeys = new Map<string, PrivateKey>();
  * same few keys, and parsing costs about a millisecond.
  */
 export function parsePrivateKey(pem: string, field: string, passphrase?: string): PrivateKey {
+  // The key of the previous call first: a run signs its many tags with the same key (the comparison is of the
+  // strings' contents, cheaper than hashing them).
+  if (lastParsed && lastParsed.pem === pem && lastParsed.passphrase === passphrase) return lastParsed.key;
+  const key = parsePrivateKeyCached(pem, field, passphrase);
+  if (typeof pem === "string") lastParsed = { pem, passphrase, key };
+  return key;
+}
+
+let lastParsed: { pem: string; passphrase: string | undefined; key: PrivateKey } | undefined;
+
+function parsePrivateKeyCached(pem: string, field: string, passphrase?: string): PrivateKey {
   const cacheKey = typeof pem === "string" ? createHash("sha256").update(pem).update("\0").update(passphrase ?? "").digest("hex") : "";
   const hit = cacheKey ? parsedKeys.get(cacheKey) : undefined;
   if (hit) return hit;
@@ -254,12 +265,21 @@ export function isDue(expires: string | undefined, renewBeforeDays: number, now:
   if (!expires) return false;
   // A window as long as the lifetime would re-sign on every run: never renew earlier than half-way through.
   const window = lifetimeDays ? Math.min(renewBeforeDays, lifetimeDays / 2) : renewBeforeDays;
-  try {
-    return parseGoTime(expires).getTime() - now.getTime() < window * DAY_MS;
-  } catch {
-    return true;
+  let at = expiresAt.get(expires);
+  if (at === undefined) {
+    try {
+      at = parseGoTime(expires).getTime();
+    } catch {
+      return true;
+    }
+    if (expiresAt.size >= 256) expiresAt.clear();
+    expiresAt.set(expires, at);
   }
+  return at - now.getTime() < window * DAY_MS;
 }
+
+/** Parsed `expires` values: every resource of a repository asks about the same few. */
+const expiresAt = new Map<string, number>();
 
 /** Lifetime in days of a role re-signed under an expiry policy (notary's defaults otherwise). */
 export function lifetimeDays(role: string, e: { rootDays?: number; targetsDays?: number; snapshotDays?: number; delegationDays?: number } | undefined): number {
