@@ -8,13 +8,13 @@ import { createHttpClient, type HttpClient, type HttpClientOptions, type HttpSta
 import { createAuthenticator, resolveCredentials, type Authenticator, type Credentials } from "./remote/auth.ts";
 import { createTransport } from "./remote/transport.ts";
 import { NotaryServer } from "./remote/notary-server.ts";
-import { updateRepository, type RepoState, type TrustAnchor } from "./trust/update.ts";
-import { createDraft, type Change, type Draft } from "./metadata/changes.ts";
+import { updateRepository, readableState, type RepoState, type TrustAnchor } from "./trust/update.ts";
+import { applyChange, createDraft, type Change, type Draft } from "./metadata/changes.ts";
 import { assertCanSign, signabilityKey } from "./metadata/signability.ts";
 import { draftBatch } from "./trust/batch-draft.ts";
 import { targetsInEffect } from "./trust/in-effect.ts";
 import { StagingPace, LINGER_MAX_MS } from "./trust/linger.ts";
-import { finalizeDraft, holdsSnapshotKey, type ExpiryPolicy } from "./metadata/finalize.ts";
+import { finalizeDraft, holdsRoleKeys, holdsSnapshotKey, type ExpiryPolicy } from "./metadata/finalize.ts";
 import { assertGun } from "./metadata/roles.ts";
 import { sha256Hex } from "./crypto/keys.ts";
 import { PrivateKey } from "./crypto/sign.ts";
@@ -54,6 +54,14 @@ export type InitializeOptions = {
   targetsKey: PrivateKey;
   /** A snapshot key held by the client, or "server" (default, as docker does). */
   snapshotKey?: PrivateKey | "server";
+};
+
+export type ReadOptions = {
+  /**
+   * Return the state even when the top-level targets has expired (its status is then "expired"), for a caller that
+   * will re-sign it. Without this such a read fails with METADATA_EXPIRED, as notary's does.
+   */
+  allowExpiredTargets?: boolean;
 };
 
 export type PublishOptions = {
@@ -200,25 +208,35 @@ export class Repository {
 
   /**
    * Verified read of the whole repository. Reuses the last verified state's files where unchanged and never accepts
-   * versions older than it.
+   * versions older than it. An expired top-level targets fails it with METADATA_EXPIRED unless `allowExpiredTargets`
+   * (publishing with the targets key renews it).
    *
    * @example
    * const state = await client.repository("example.com/app", { anchor: { rootKeyIds: [rootId] } }).fetch();
    */
-  fetch(): Promise<RepoState> {
-    // Concurrent callers share one fetch (one verified read per wave of callers).
-    this.#inflight ??= this.#fetch().finally(() => {
-      this.#inflight = undefined;
-    });
-    return this.#inflight;
+  fetch(opts: ReadOptions = {}): Promise<RepoState> {
+    return this.#fetchShared().then((state) => (opts.allowExpiredTargets ? state : readableState(state)));
   }
 
   /**
    * The verified state this handle already holds (kept current by its own publishes), or one fetch shared by every
    * concurrent caller. A process that runs for one deployment fetches each repository once.
    */
-  current(): Promise<RepoState> {
-    return this.#state ? Promise.resolve(this.#state) : this.fetch();
+  current(opts: ReadOptions = {}): Promise<RepoState> {
+    if (!this.#state) return this.fetch(opts);
+    try {
+      return Promise.resolve(opts.allowExpiredTargets ? this.#state : readableState(this.#state));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** One verified read shared by concurrent callers; the state may hold an expired top-level targets (for writers). */
+  #fetchShared(): Promise<RepoState> {
+    this.#inflight ??= this.#fetch().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
   }
 
   async #fetch(): Promise<RepoState> {
@@ -231,6 +249,7 @@ export class Repository {
       ...(this.#state ? { previous: this.#state } : {}),
       known: this.#knownLookup,
       ownFiles: (name) => this.#own.get(name),
+      allowExpiredTargets: true,
     });
     this.#own.clear();
     this.#accept(state);
@@ -341,7 +360,7 @@ export class Repository {
    */
   #inEffect(changes: ChangeSource, keys: readonly PrivateKey[]): RepoState | undefined {
     const state = this.#state;
-    if (!state) return undefined;
+    if (!state || state.roles.get("targets")?.status !== "valid") return undefined;
     try {
       const list = typeof changes === "function" ? changes(state) : changes;
       const pending: Change[] = [];
@@ -406,13 +425,14 @@ export class Repository {
       for (const [id, r] of this.#staged) if ((r.expiresAt ?? Infinity) < now) this.#staged.delete(id);
       const riders = withRiders ? [...this.#staged.values()] : [];
       try {
-        const state = this.#state ?? (await this.fetch());
+        const state = this.#state ?? (await this.#fetchShared());
         const { draft, accepted } = draftBatch(state, [...live, ...riders]);
         live = accepted.filter((p) => !p.rider);
         const riding = accepted.filter((p) => p.rider);
         for (const r of riders) if (!riding.includes(r) && this.#staged.get(r.id!) === r) this.#staged.delete(r.id!);
         if (live.length === 0) return;
         const keys = uniqueKeys([...live, ...riding].flatMap((p) => p.keys));
+        renewExpiredTargets(state, draft, keys);
         await this.#versionNewFiles(draft);
         const clientSnapshot = holdsSnapshotKey(draft.root, keys);
         let fin;
@@ -455,7 +475,7 @@ export class Repository {
         for (const f of fin.files) this.#remember(f.role, f.bytes);
         for (const [role, f] of fin.targets) this.#own.set(`${role}.${sha256Hex(f.bytes)}`, f);
         if (fin.root) this.#anchor = { trustedRoot: fin.root.bytes };
-        const after = await this.fetch();
+        const after = await this.#fetchShared();
         const published = fin.files.map((f) => f.role);
         for (const p of live) p.resolve({ state: after, published, attempts });
         return;
@@ -465,7 +485,7 @@ export class Repository {
           // Someone else published first: re-fetch and re-apply the same changes to the fresh state.
           await sleep(jitter(attempts));
           try {
-            await this.fetch();
+            await this.#fetchShared();
           } catch (fetchError) {
             for (const p of live) p.reject(fetchError);
             return;
@@ -498,7 +518,7 @@ export class Repository {
       // The server holds a file for a role our state does not: either our state is stale (another publisher created
       // it since our fetch: publishing "version+1" of an empty file would erase its content), or it is an orphan of a
       // removed role that no snapshot lists any more. Re-fetch to tell them apart.
-      const fresh = await this.fetch();
+      const fresh = await this.#fetchShared();
       if (fresh.roles.has(role)) {
         throw new NotaryError("SERVER_VERSION_CONFLICT", `${role} was created on the server by another publisher since our last fetch`, {
           details: { gun: this.gun, role },
@@ -519,6 +539,26 @@ export class Repository {
     await this.server.deleteAll();
     this.reset();
   }
+}
+
+/**
+ * A publish to a repository whose top-level targets has expired also re-signs targets (a witness, with a fresh expiry)
+ * when its keys can sign targets. Without them it is refused before anything is sent: what it published would stay
+ * unreadable behind the expired targets. (notary 0.7 refuses every publish then, witness included: "targets expired".)
+ */
+function renewExpiredTargets(state: RepoState, draft: Draft, keys: readonly PrivateKey[]): void {
+  const top = state.roles.get("targets");
+  if (top?.status !== "expired" || draft.dirty.has("targets")) return;
+  if (!holdsRoleKeys(draft.root, "targets", keys)) {
+    throw new NotaryError(
+      "METADATA_EXPIRED",
+      `targets metadata of ${state.gun} expired at ${top.file.signed.expires}: nothing was published, because readers could not ` +
+        `trust it behind the expired targets; re-sign targets first with the targets key ` +
+        `(key ID ${draft.root.roles["targets"]!.keyids.join(" or ")}), or pass that key with this publish`,
+      { details: { gun: state.gun, role: "targets", expires: top.file.signed.expires, keyIds: [...draft.root.roles["targets"]!.keyids] } },
+    );
+  }
+  applyChange(draft, { type: "witness", role: "targets" });
 }
 
 function uniqueKeys(keys: readonly PrivateKey[]): PrivateKey[] {

@@ -11,7 +11,7 @@ export { NotaryError, isNotaryError } from "./errors.ts";
 export type { NotaryErrorCode } from "./errors.ts";
 
 export { NotaryClient, Repository } from "./client.ts";
-export type { ServerOptions, RepositoryOptions, InitializeOptions, PublishOptions, PublishResult } from "./client.ts";
+export type { ServerOptions, RepositoryOptions, InitializeOptions, PublishOptions, PublishResult, ReadOptions } from "./client.ts";
 
 export { PrivateKey } from "./crypto/sign.ts";
 export type { PrivateKeyType } from "./crypto/sign.ts";

@@ -9,14 +9,18 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { notaryServerPerFile } from "../support/per-file.ts";
-import { dockerTrustInspect, hasDocker, makeTempDir, notaryOk } from "../support/stack.ts";
+import { dockerTrustInspect, hasDocker, makeTempDir, notaryCli, notaryOk } from "../support/stack.ts";
 import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
 import { keyToJson } from "../../sdk/src/crypto/keys.ts";
 import { targetMetaFor } from "../../sdk/src/metadata/hashes.ts";
+import { listTargets, lookupTarget } from "../../sdk/src/trust/read.ts";
+import type { NotaryError } from "../../sdk/src/errors.ts";
 import {
   DAY_MS,
   assertExpiresIn,
+  byName,
   cachedMeta,
+  clientFor,
   clientPerSuite,
   expectedList,
   manifest,
@@ -27,6 +31,7 @@ import {
   serverFingerprint,
   sha256HexOf,
   versionsOf,
+  writeImportableKey,
 } from "./interop-helpers.ts";
 
 const YEAR_MS = 365 * DAY_MS;
@@ -421,6 +426,72 @@ describe("interop: SDK writes, notary and docker verify", { timeout: 120_000 }, 
     assert.equal(w.state.roles.get("targets/releases")!.status, "valid");
     assert.deepEqual(parseNotaryList(await notary(["list", gun], trustDir)), [row]);
     assert.equal((await cachedMeta(trustDir, gun, "targets/releases")).signed.version, w.state.roles.get("targets/releases")!.file.signed.version);
+  });
+
+  it("an expired top-level targets: notary refuses every publish, witness included; we refuse to read it but renew it with the targets key", async () => {
+    const gun = `${server.host}/publish/expired-targets`;
+    const rootKey = PrivateKey.generate();
+    const targetsKey = PrivateKey.generate();
+    const rel = PrivateKey.generate();
+    const writer = client.repository(gun, { anchor: { tofu: true }, expiry: { targets: 2_500, delegation: 30 * DAY_MS } });
+    await writer.initialize({ rootKey, targetsKey });
+    const v1 = manifest("expired targets v1");
+    const first = await writer.publish(
+      [
+        { type: "setDelegation", name: "targets/releases", keys: [keyToJson(rel.publicKey)], threshold: 1, paths: [""] },
+        { type: "setTarget", role: "targets/releases", name: "v1", meta: v1.meta },
+      ],
+      { keys: [targetsKey, rel] },
+    );
+    const expires = first.state.roles.get("targets")!.file.signed.expires;
+    const trustDir = await makeTempDir("notary-expired");
+    await notaryOk(["key", "import", await writeImportableKey(trustDir, "targets", targetsKey, "targets", gun)], { trustDir });
+    assert.deepEqual(parseNotaryList(await notary(["list", gun], trustDir)), [{ name: "v1", digest: v1.digest, size: v1.size, role: "targets/releases" }]);
+    await new Promise((r) => setTimeout(r, Math.max(0, new Date(expires).getTime() - Date.now() + 300)));
+
+    // The Go client: reads fail, and so does every publish, the witness of targets included.
+    const list = await notaryCli(["list", gun], { trustDir, server });
+    assert.notEqual(list.code, 0);
+    assert.match(list.stdout + list.stderr, /targets expired/);
+    await notary(["witness", gun, "targets"], trustDir);
+    const witness = await notaryCli(["publish", gun], { trustDir, server });
+    assert.notEqual(witness.code, 0, "notary cannot renew an expired targets");
+    assert.match(witness.stdout + witness.stderr, /targets expired/);
+    const fp = await serverFingerprint(server, gun);
+
+    // A fresh client (a new process pinned to the root): a reader's fetch fails with a coded error naming the role.
+    const other = clientFor(server);
+    try {
+      const repo = other.repository(gun, { anchor: { trustedRoot: first.state.root.bytes } });
+      await assert.rejects(repo.fetch(), (e: NotaryError) => e.code === "METADATA_EXPIRED" && e.details?.["role"] === "targets" && e.message.includes(expires));
+      const forWrite = await repo.fetch({ allowExpiredTargets: true });
+      assert.equal(forWrite.roles.get("targets")!.status, "expired");
+      assert.deepEqual(listTargets(forWrite, ["targets/releases"]), [], "readers get nothing from a state with an expired targets");
+      assert.equal(lookupTarget(forWrite, "v1", ["targets/releases"]), undefined, "not even through a named role");
+      await assert.rejects(repo.current(), (e: NotaryError) => e.code === "METADATA_EXPIRED");
+
+      // Without the targets key a publish is refused before anything is sent (it would stay unreadable).
+      const v2 = manifest("expired targets v2");
+      await assert.rejects(
+        repo.publish([{ type: "setTarget", role: "targets/releases", name: "v2", meta: v2.meta }], { keys: [rel] }),
+        (e: NotaryError) => e.code === "METADATA_EXPIRED" && e.message.includes(targetsKey.id) && e.details?.["role"] === "targets",
+      );
+      assert.deepEqual(await serverFingerprint(server, gun), fp, "nothing published");
+
+      // With it, the same publish re-signs targets too (a witness with a fresh expiry); notary reads the repository again.
+      const t0 = Date.now();
+      const r = await repo.publish([{ type: "setTarget", role: "targets/releases", name: "v2", meta: v2.meta }], { keys: [rel, targetsKey] });
+      assert.deepEqual([...r.published].sort(), ["targets", "targets/releases"]);
+      assert.equal(r.state.roles.get("targets")!.status, "valid");
+      assertExpiresIn(r.state.roles.get("targets")!.file.signed.expires, 3 * YEAR_MS, t0, Date.now(), "renewed targets");
+      assert.deepEqual((await repo.fetch()).roles.get("targets")!.status, "valid");
+      assert.deepEqual(byName(parseNotaryList(await notary(["list", gun], await makeTempDir("notary-fresh")))), [
+        { name: "v1", digest: v1.digest, size: v1.size, role: "targets/releases" },
+        { name: "v2", digest: v2.digest, size: v2.size, role: "targets/releases" },
+      ]);
+    } finally {
+      await other.close();
+    }
   });
 
   it("expiry durations given by the caller appear in the metadata notary verifies", async () => {

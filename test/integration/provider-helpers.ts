@@ -426,11 +426,16 @@ export async function notaryList(env: Env, gun: string, trustDir?: string): Prom
   return parseNotaryList(await notaryOk(["list", gun], cli(env, trustDir)));
 }
 
-/** `notary list` that is expected to fail because the server has no trust data for the GUN (fresh trust dir). */
-export async function assertNoTrustData(env: Env, gun: string): Promise<void> {
+/** `notary list` from a fresh trust dir that is expected to fail; returns what it printed. */
+export async function notaryListFails(env: Env, gun: string): Promise<string> {
   const r = await notaryCli(["list", gun], cli(env, await makeTempDir("fresh")));
   assert.notEqual(r.code, 0, `notary list ${gun} should fail, printed: ${r.stdout}`);
-  assert.match(r.stdout + r.stderr, /does not have trust data/);
+  return r.stdout + r.stderr;
+}
+
+/** `notary list` that is expected to fail because the server has no trust data for the GUN (fresh trust dir). */
+export async function assertNoTrustData(env: Env, gun: string): Promise<void> {
+  assert.match(await notaryListFails(env, gun), /does not have trust data/);
 }
 
 export async function notaryDelegations(env: Env, gun: string, trustDir?: string): Promise<DelegationRow[]> {

@@ -22,6 +22,7 @@ import {
   newKey,
   notary,
   notaryList,
+  notaryListFails,
   outputsOf,
   pulumiDestroy,
   pulumiPreview,
@@ -31,6 +32,7 @@ import {
   resignElsewhere,
   secret,
   serverRequests,
+  sha256Hex,
   stripSecrets,
   type TestKey,
   trackSecret,
@@ -297,6 +299,50 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
     await pulumiDestroy(env, urnOf(env, "repository", "renew"));
     assert.deepEqual(await fingerprint(env, gun), fp);
     assert.deepEqual(await notaryList(env, gun, await makeTempDir("fresh")), []);
+  });
+
+  test("an expired targets, which notary cannot renew: refresh records it, Diff renews it offline, Update re-signs it", async () => {
+    const gun = env.gun("team/expired");
+    const root = newKey();
+    const targets = newKey();
+    const inputs = repoInputs(gun, root, targets);
+    const created = await pulumiUp(env, await goal("repository", "expired", inputs));
+    // A tag signed in targets (no delegations), to refresh while targets is expired.
+    const digest = `sha256:${createHash("sha256").update("expired targets tag").digest("hex")}`;
+    const tagRef = { gun, trustedRootSha256: created.outputs["trustedRootSha256"], tag: "v1", digest, size: 100, signingKeys: [secret(targets.pem)] };
+    await pulumiUp(env, await goal("signedTag", "expired-v1", tagRef));
+    // Another client re-signs targets to expire 2.5 s from now; then it expires, as one left alone for 3 years does.
+    const expires = await resignElsewhere(env, gun, root, "targets", [targets], 2_500 / DAY);
+    await new Promise((r) => setTimeout(r, Math.max(0, new Date(expires).getTime() - Date.now() + 300)));
+    assert.match(await notaryListFails(env, gun), /targets expired/);
+
+    // The tag's refresh fails (as notary's reads do) and says what renews it; nothing is dropped from the stack.
+    await assert.rejects(pulumiRefresh(env, urnOf(env, "signedTag", "expired-v1")), (e: Error) =>
+      /METADATA_EXPIRED: targets metadata expired at .*The Repository resource of .* renews it on `pulumi up`/s.test(e.message),
+    );
+    assert.ok(env.stack.get(urnOf(env, "signedTag", "expired-v1")), "the tag is still in the stack");
+
+    const rr = await pulumiRefresh(env, urnOf(env, "repository", "expired"));
+    assert.equal((stripSecrets(rr.outputs) as Record<string, any>)["expires"].targets, expires, "Read returns the expired targets the server holds");
+    const g = await goal("repository", "expired", inputs);
+    const p = await withoutNetwork(env, "diff of an expired role", () => pulumiPreview(env, g));
+    assert.equal(p.diff?.changes, "DIFF_SOME");
+    const t0 = Date.now();
+    const u = await pulumiUp(env, await goal("repository", "expired", inputs));
+    assert.equal(u.op, "update");
+    const renewed = (stripSecrets(u.outputs) as Record<string, any>)["expires"].targets;
+    assert.ok(new Date(renewed).getTime() >= t0 + 3 * 365 * DAY - 60_000, `renewed for notary's 3 years (${renewed})`);
+    assert.deepEqual(
+      (await notaryList(env, gun, await makeTempDir("fresh"))).map((t) => [t.name, t.digest]),
+      [["v1", sha256Hex(digest)]],
+      "notary reads the repository again",
+    );
+    assert.deepEqual(adminKeys(await dockerInspect(env, gun)).repository, [targets.id]);
+    const tr = await pulumiRefresh(env, urnOf(env, "signedTag", "expired-v1"));
+    assert.equal(tr.op, "refresh");
+    const to = stripSecrets(tr.outputs) as Record<string, any>;
+    assert.equal(to["serverDigest"], digest, "the tag refreshes again: the server holds it");
+    assert.equal(to["roleExpires"], renewed, "in the renewed targets");
   });
 
   test("check failures: bad GUN, unreadable keys, bad expiry — rejected by Check, nothing sent", async () => {

@@ -15,6 +15,7 @@ import {
   type Repository as SdkRepository,
   type ServerOptions,
   type RepoState,
+  type ReadOptions,
 } from "../../../sdk/src/index.ts";
 import { readPrivateKeyFile } from "../../../sdk/src/crypto/keyfile.ts";
 
@@ -148,13 +149,20 @@ export function repositoryFor(config: ProviderConfig, server: ServerInput | unde
  * The verified state of a repository: fetched once per provider host process (one `pulumi` command), shared by all
  * resources, and kept current by our own publishes. `undefined` when the server has no trust data for the GUN.
  */
-export async function stateOf(repo: SdkRepository): Promise<RepoState | undefined> {
+export async function stateOf(repo: SdkRepository, opts: ReadOptions = {}): Promise<RepoState | undefined> {
   try {
-    return await repo.current();
+    return await repo.current(opts);
   } catch (e) {
-    if (e instanceof Error && (e as { code?: string }).code === "METADATA_NOT_FOUND" && !repo.state) {
-      const details = (e as { details?: { role?: string } }).details;
-      if (details?.role === "root") return undefined;
+    const code = e instanceof Error ? (e as { code?: string }).code : undefined;
+    const details = code ? (e as { details?: { role?: string; expires?: string } }).details : undefined;
+    if (code === "METADATA_NOT_FOUND" && !repo.state && details?.role === "root") return undefined;
+    if (code === "METADATA_EXPIRED" && details?.role === "targets") {
+      throw new NotaryError(
+        "METADATA_EXPIRED",
+        `${(e as Error).message}. The Repository resource of ${repo.gun} renews it on \`pulumi up\` (target it alone, ` +
+          `\`pulumi up --target <its URN>\`, when a refresh of other resources stops first)`,
+        { cause: e, details: { ...details, gun: repo.gun } },
+      );
     }
     throw e;
   }

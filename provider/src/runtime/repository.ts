@@ -252,7 +252,8 @@ export async function createRepository(config: ProviderConfig, inputs: Repositor
   // One verified read anchored on our root key: none means initialize; one whose root is not ours is refused (the
   // error names both key IDs); one whose root is ours is adopted.
   repo.reset({ rootKeyIds: [keys.root.id] });
-  let state = await stateOf(repo);
+  // An expired targets is adopted too: reconcile renews it (notary cannot: every publish then fails "targets expired").
+  let state = await stateOf(repo, { allowExpiredTargets: true });
   if (state) {
     const r = await reconcile(repo, state, keys, { renewBeforeDays: renewBefore(inputs, config), forceWitness: false, now: new Date(), expiry: inputs.expiry });
     rootCertificate = r.rootCertificate;
@@ -273,7 +274,7 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
   };
   const repo = repositoryFor(config, inputs.server, inputs.gun, { trustedRoot: olds.trustedRoot });
   repo.configure({ expiry: expiryPolicy(inputs.expiry) });
-  let state = await repo.current();
+  let state = await repo.current({ allowExpiredTargets: true });
   const policyChanged = JSON.stringify(inputs.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {});
   const r = await reconcile(repo, state, keys, {
     renewBeforeDays: renewBefore(inputs, config),
@@ -288,7 +289,8 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
 /** Refresh: what the server verifiably holds now; undefined when the trust data is gone. */
 export async function readRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<RepositoryOutputs | undefined> {
   const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot });
-  const state = await stateOf(repo);
+  // An expired targets shows as such (roleExpires in the past), so that the next `up` renews it.
+  const state = await stateOf(repo, { allowExpiredTargets: true });
   if (!state) return undefined;
   return repositoryOutputs(olds, state, repo.server.baseUrl, rootCertOf(state));
 }

@@ -140,7 +140,8 @@ async function applyDelegation(config: ProviderConfig, inputs: DelegationInputs,
       changes.push({ type: "witness", role: inputs.role });
     }
   }
-  await repo.current();
+  // Writers may start from an expired targets: the publish renews it with the targets key, or is refused without it.
+  await repo.current({ allowExpiredTargets: true });
   const { state } = await repo.publish(changes, { keys });
   return delegationOutputs(inputs, state);
 }
@@ -238,7 +239,7 @@ function otherSignersKeyIds(state: RepoState, role: string): Set<string> {
 async function applySigner(config: ProviderConfig, inputs: SignerInputs, previousKeyIds: readonly string[]): Promise<SignerOutputs> {
   const repo = repoOf(config, inputs);
   const mine = signerKeys(inputs);
-  const state0 = await repo.current();
+  const state0 = await repo.current({ allowExpiredTargets: true }); // the publish below re-signs targets
   // A key this signer no longer uses leaves releases only if no other signer still uses it (as deleteSigner does).
   const others = otherSignersKeyIds(state0, `targets/${inputs.name}`);
   const stale = previousKeyIds.filter((id) => !mine.keyIds.includes(id) && !others.has(id));

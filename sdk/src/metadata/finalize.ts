@@ -37,8 +37,14 @@ export function expiryFor(role: string, now: Date, policy: ExpiryPolicy = {}): s
 
 /** Does the caller hold enough keys to sign the snapshot itself? */
 export function holdsSnapshotKey(root: Root, keys: readonly PrivateKey[]): boolean {
+  return holdsRoleKeys(root, "snapshot", keys);
+}
+
+/** Do `keys` meet the threshold of a top-level role (root, targets, snapshot, timestamp) as `root` lists it? */
+export function holdsRoleKeys(root: Root, roleName: string, keys: readonly PrivateKey[]): boolean {
   const have = new Set(keys.map((k) => k.id));
-  const role = root.roles["snapshot"]!;
+  const role = root.roles[roleName];
+  if (!role) return false;
   const n = role.keyids.filter((id) => {
     const kj = root.keys[id];
     return kj !== undefined && have.has(canonicalKeyIdOfJson(kj));

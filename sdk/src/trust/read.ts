@@ -39,6 +39,8 @@ export function breadthFirst(state: RepoState): string[] {
 
 /** The first matching target in the given role order (default: breadth-first walk), as `GetTargetByName`. */
 export function lookupTarget(state: RepoState, name: string, roles?: readonly string[]): TargetEntry | undefined {
+  // Nothing is trusted below an expired (or otherwise not valid) top-level targets, even through a named role.
+  if (state.roles.get("targets")?.status !== "valid") return undefined;
   const order = roles ?? breadthFirst(state);
   for (const role of order) {
     const r = state.roles.get(role);

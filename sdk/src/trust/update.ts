@@ -74,6 +74,13 @@ export type UpdateOptions = {
    * publish). Versions and expiry are still checked.
    */
   ownFiles?: (name: string) => SignedFile<Targets> | undefined;
+  /**
+   * For a writer that will re-sign it: an expired top-level targets file is returned with status "expired" instead of
+   * failing. Everything else about it is verified as usual (signatures, threshold, version, and its hash and length
+   * against a snapshot that must itself be unexpired, so it is the latest file and not a replay). Readers must not
+   * trust the targets of such a state (listTargets skips it).
+   */
+  allowExpiredTargets?: boolean;
   limits?: Partial<UpdateLimits>;
 };
 
@@ -100,11 +107,23 @@ function checkLimit(b: Uint8Array, name: string, max: number, role: string): voi
 }
 
 function checkExpiry(role: string, expires: string, now: Date): void {
-  if (parseGoTime(expires).getTime() < now.getTime()) {
-    throw new NotaryError("METADATA_EXPIRED", `${role} metadata expired at ${expires}; it must be re-signed (witnessed)`, {
-      details: { role, expires },
-    });
-  }
+  if (parseGoTime(expires).getTime() < now.getTime()) throw expiredError(role, expires);
+}
+
+function expiredError(role: string, expires: string): NotaryError {
+  return new NotaryError("METADATA_EXPIRED", `${role} metadata expired at ${expires}; it must be re-signed (witnessed) with the ${role} key`, {
+    details: { role, expires },
+  });
+}
+
+/**
+ * A state fetched with `allowExpiredTargets` as readers may use it: fails with METADATA_EXPIRED (as a reader's fetch
+ * does) while its top-level targets is expired.
+ */
+export function readableState(state: RepoState): RepoState {
+  const top = state.roles.get("targets");
+  if (top?.status === "expired") throw expiredError("targets", top.file.signed.expires);
+  return state;
 }
 
 function checkRollback(role: string, version: number, floor: number | undefined): void {
@@ -276,8 +295,14 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
   }
   const top = topFile.signed;
   checkRollback("targets", top.version, previous?.roles.get("targets")?.file.signed.version);
-  checkExpiry("targets", top.expires, now);
-  roles.set("targets", { file: topFile, status: "valid", paths: [""] });
+  let topExpired = false;
+  try {
+    checkExpiry("targets", top.expires, now);
+  } catch (e) {
+    if (!opts.allowExpiredTargets) throw e;
+    topExpired = true;
+  }
+  roles.set("targets", topExpired ? { file: topFile, status: "expired", paths: [""], problem: `targets expired at ${top.expires}` } : { file: topFile, status: "valid", paths: [""] });
 
   const walk = async (parentName: string, parent: Targets, parentPaths: readonly string[]) => {
     for (const d of parent.delegations.roles) {
