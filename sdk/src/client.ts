@@ -222,13 +222,9 @@ export class Repository {
    * The verified state this handle already holds (kept current by its own publishes), or one fetch shared by every
    * concurrent caller. A process that runs for one deployment fetches each repository once.
    */
-  current(opts: ReadOptions = {}): Promise<RepoState> {
+  async current(opts: ReadOptions = {}): Promise<RepoState> {
     if (!this.#state) return this.fetch(opts);
-    try {
-      return Promise.resolve(opts.allowExpiredTargets ? this.#state : readableState(this.#state));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return opts.allowExpiredTargets ? this.#state : readableState(this.#state);
   }
 
   /** One verified read shared by concurrent callers; the state may hold an expired top-level targets (for writers). */
@@ -397,8 +393,8 @@ export class Repository {
    * While intents are still being staged (an engine checking many resources ahead of creating them), wait for a
    * quiet moment (trust/linger.ts: 60 ms, or as little as 20 ms once a steady stream of stagings shows its pace) so
    * that one publish carries them all, bounded so that no publish waits long. Without staging activity a publish
-   * starts at once. (Measured: publishing early, so that creates finish while the engine still
-   * checks, saved nothing on 2 cores, where the provider host's CPU is the bound either way.)
+   * starts at once. (Measured: publishing early, so that creates finish while the engine still checks, saved nothing
+   * on 2 cores, where the provider host's CPU is the bound either way.)
    */
   async #linger(): Promise<void> {
     const start = performance.now();
@@ -566,7 +562,6 @@ function uniqueKeys(keys: readonly PrivateKey[]): PrivateKey[] {
   for (const k of keys) m.set(k.id, k);
   return [...m.values()];
 }
-
 
 function jitter(attempt: number): number {
   const base = Math.min(2000, 50 * 2 ** (attempt - 1));
