@@ -18,6 +18,7 @@ import {
   notary,
   notaryDelegations,
   notaryList,
+  notaryListFails,
   publicKeyFile,
   pulumiDestroy,
   pulumiPreview,
@@ -27,6 +28,7 @@ import {
   type RepoFixture,
   repoRef,
   repoRefPreview,
+  resignElsewhere,
   secret,
   serverRequests,
   stripSecrets,
@@ -36,6 +38,7 @@ import {
   urnOf,
   withoutNetwork,
 } from "./provider-helpers.ts";
+import { cachedMeta } from "./interop-helpers.ts";
 
 let repo: RepoFixture;
 let elsewhere: string;
@@ -208,5 +211,23 @@ describe("Signer: shared keys and failures", () => {
     assert.ok(err.message.includes(repo.targets.id), err.message);
     assert.equal(serverRequests(env.server).filter((r) => r.method === "POST").length, posts);
     assert.deepEqual(await fingerprint(env, repo.gun), fp);
+  });
+
+  test("a signer added after targets has expired renews targets with the targets key (notary cannot publish at all then)", async () => {
+    const r = await upRepository(env, "expired-repo", env.gun("team/signers-expired"));
+    const expires = await resignElsewhere(env, r.gun, r.root, "targets", [r.targets], 2_500 / 86_400_000);
+    await new Promise((res) => setTimeout(res, Math.max(0, new Date(expires).getTime() - Date.now() + 300)));
+    assert.match(await notaryListFails(env, r.gun), /targets expired/);
+
+    const k = newKey();
+    const t0 = Date.now();
+    const c = await pulumiUp(env, await goal("signer", "ivy", { ...repoRef(r), name: "ivy", keys: [k.pub], targetsKey: secret(r.targets.pem) }));
+    assert.equal(c.op, "create");
+    const fresh = await makeTempDir("fresh");
+    assert.deepEqual(await notaryList(env, r.gun, fresh), [], "notary reads the repository again");
+    const targetsExpires = new Date((await cachedMeta(fresh, r.gun, "targets")).signed.expires).getTime();
+    assert.ok(targetsExpires > t0 + 3 * 365 * 86_400_000 - 60_000, "targets re-signed for notary's 3 years");
+    const info = await dockerInspect(env, r.gun);
+    assert.deepEqual(info.Signers.map((s) => [s.Name, s.Keys.map((x) => x.ID)]), [["ivy", [k.id]]]);
   });
 });
