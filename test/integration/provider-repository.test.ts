@@ -321,6 +321,10 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
       /METADATA_EXPIRED: targets metadata expired at .*The Repository resource of .* renews it on `pulumi up`/s.test(e.message),
     );
     assert.ok(env.stack.get(urnOf(env, "signedTag", "expired-v1")), "the tag is still in the stack");
+    // A new tag cannot be signed behind it: refused with the same advice, nothing published.
+    const fp = await fingerprint(env, gun);
+    await expectFailure(env, pulumiUp(env, await goal("signedTag", "expired-v2", { ...tagRef, tag: "v2" })), /^METADATA_EXPIRED: .*renews it on `pulumi up`/s);
+    assert.deepEqual(await fingerprint(env, gun), fp, "nothing published");
 
     const rr = await pulumiRefresh(env, urnOf(env, "repository", "expired"));
     assert.equal((stripSecrets(rr.outputs) as Record<string, any>)["expires"].targets, expires, "Read returns the expired targets the server holds");

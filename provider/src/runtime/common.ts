@@ -151,11 +151,22 @@ export function repositoryFor(config: ProviderConfig, server: ServerInput | unde
  */
 export async function stateOf(repo: SdkRepository, opts: ReadOptions = {}): Promise<RepoState | undefined> {
   try {
+    return await currentOf(repo, opts);
+  } catch (e) {
+    const code = e instanceof Error ? (e as { code?: string }).code : undefined;
+    const details = code ? (e as { details?: { role?: string } }).details : undefined;
+    if (code === "METADATA_NOT_FOUND" && !repo.state && details?.role === "root") return undefined;
+    throw e;
+  }
+}
+
+/** `repo.current()`, whose METADATA_EXPIRED for an expired targets also says what renews it. */
+export async function currentOf(repo: SdkRepository, opts: ReadOptions = {}): Promise<RepoState> {
+  try {
     return await repo.current(opts);
   } catch (e) {
     const code = e instanceof Error ? (e as { code?: string }).code : undefined;
     const details = code ? (e as { details?: { role?: string; expires?: string } }).details : undefined;
-    if (code === "METADATA_NOT_FOUND" && !repo.state && details?.role === "root") return undefined;
     if (code === "METADATA_EXPIRED" && details?.role === "targets") {
       throw new NotaryError(
         "METADATA_EXPIRED",
