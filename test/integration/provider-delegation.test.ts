@@ -19,6 +19,7 @@ import {
   notary,
   notaryDelegations,
   notaryList,
+  notaryListFails,
   publicKeyFile,
   pulumiDestroy,
   pulumiPreview,
@@ -218,6 +219,30 @@ describe("Delegation: nested roles and failures", () => {
     await pulumiDestroy(env, urnOf(env, "delegation", "nightly"));
     await pulumiDestroy(env, urnOf(env, "delegation", "team"));
     assert.deepEqual(await notaryDelegations(env, repo.gun), []);
+  });
+
+  test("after targets has expired: a delegation of targets renews it; one whose parent key cannot sign targets is refused, nothing sent", async () => {
+    const r = await upRepository(env, "expired-repo", env.gun("team/deleg-expired"));
+    const team = newKey("team");
+    const deleg = (role: string, key: TestKey, parentPem: string) => ({ ...repoRef(r), role, keys: [key.pub], parentKey: secret(parentPem) });
+    await pulumiUp(env, await goal("delegation", "x-team", deleg("targets/team", team, r.targets.pem)));
+    const expires = await resignElsewhere(env, r.gun, r.root, "targets", [r.targets], 2_500 / 86_400_000);
+    await new Promise((res) => setTimeout(res, Math.max(0, new Date(expires).getTime() - Date.now() + 300)));
+    assert.match(await notaryListFails(env, r.gun), /targets expired/);
+
+    const fp = await fingerprint(env, r.gun);
+    const g = await goal("delegation", "x-nightly", deleg("targets/team/nightly", newKey("nightly"), team.pem));
+    const err = await expectFailure(env, pulumiUp(env, g), /^METADATA_EXPIRED: targets metadata of .* expired at .*nothing was published/s);
+    assert.ok(err.message.includes(r.targets.id), "names the targets key ID");
+    assert.deepEqual(await fingerprint(env, r.gun), fp, "nothing published");
+
+    const t0 = Date.now();
+    const c = await pulumiUp(env, await goal("delegation", "x-qa", deleg("targets/qa", newKey("qa"), r.targets.pem)));
+    assert.equal(c.op, "create");
+    const fresh = await makeTempDir("fresh");
+    assert.deepEqual(await notaryList(env, r.gun, fresh), [], "notary reads the repository again");
+    assert.ok(new Date((await cachedMeta(fresh, r.gun, "targets")).signed.expires).getTime() > t0 + 3 * 365 * 86_400_000 - 60_000);
+    assert.deepEqual(sorted((await notaryDelegations(env, r.gun, fresh)).map((d) => d.role)), ["targets/qa", "targets/team"]);
   });
 
   test("check failures: bad role names, threshold above the number of keys, no keys, unreadable parent key", async () => {
