@@ -494,6 +494,35 @@ describe("interop: SDK writes, notary and docker verify", { timeout: 120_000 }, 
     }
   });
 
+  it("a client-held snapshot that expires: notary-server answers 500 to every reader, notary included; our error says why", async () => {
+    const gun = `${server.host}/publish/expired-snapshot`;
+    const rootKey = PrivateKey.generate();
+    const targetsKey = PrivateKey.generate();
+    const snapshotKey = PrivateKey.generate();
+    const repo = client.repository(gun, { anchor: { tofu: true }, expiry: { snapshot: 2_500 } });
+    const init = await repo.initialize({ rootKey, targetsKey, snapshotKey });
+    const expires = init.snapshot.signed.expires;
+    await new Promise((r) => setTimeout(r, Math.max(0, new Date(expires).getTime() - Date.now() + 300)));
+
+    const list = await notaryCli(["list", gun], { trustDir: await makeTempDir("notary-view"), server });
+    assert.notEqual(list.code, 0);
+    assert.match(list.stdout + list.stderr, /unable to reach trust server at this time: 500/);
+    const other = clientFor(server);
+    try {
+      await assert.rejects(
+        other.repository(gun, { anchor: { trustedRoot: init.root.bytes } }).fetch(),
+        (e: NotaryError) =>
+          e.code === "SERVER_CANNOT_SIGN" &&
+          e.details?.["status"] === 500 &&
+          (e.details?.["missingKeyIds"] as string[]).includes(snapshotKey.id) &&
+          e.message.includes(`missing key ID ${snapshotKey.id}`) &&
+          /client-held snapshot has expired/.test(e.message),
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it("expiry durations given by the caller appear in the metadata notary verifies", async () => {
     const gun = `${server.host}/publish/expiry`;
     const rootKey = PrivateKey.generate();

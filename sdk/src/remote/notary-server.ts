@@ -56,6 +56,20 @@ export function serverError(res: HttpResponse, what: string, gun: string): Notar
     );
   }
   if (res.status === 404) return new NotaryError("HTTP_NOT_FOUND", `${what}: not found on the notary server`, { details });
+  const missing = (e.detail as { MissingKeyIDs?: unknown } | undefined)?.MissingKeyIDs;
+  if (res.status >= 500 && Array.isArray(missing) && /^GET (timestamp|snapshot)\b/.test(what)) {
+    // notary-server re-signs an expired snapshot (and then the timestamp) on GET; without the snapshot key (a
+    // client-held snapshot) it fails this way for every reader, notary included.
+    const ids = missing.filter((x): x is string => typeof x === "string");
+    return new NotaryError(
+      "SERVER_CANNOT_SIGN",
+      `${what}: notary-server cannot serve ${gun}: it must re-sign an expired snapshot but does not hold its key ` +
+        `(missing key ID ${ids.join(", ")}). A client-held snapshot has expired; no client can read this repository until ` +
+        `its trust data is created again (delete it and initialize it, with a server-managed snapshot). Renew client-held ` +
+        `snapshots before they expire (the Repository resource does, inside renewBeforeDays)`,
+      { details: { ...details, missingKeyIds: ids } },
+    );
+  }
   if (e.code === "VERSION") {
     return new NotaryError(
       "SERVER_VERSION_CONFLICT",
