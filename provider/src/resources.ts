@@ -17,6 +17,8 @@ export interface ServerArgs {
   /** Mark it secret: `pulumi.secret(...)` or `config.requireSecret(...)`. */
   password?: pulumi.Input<string>;
   registryHost?: pulumi.Input<string>;
+  /** Time-out of each request to the notary server, in seconds (default 30; stack config `notary:timeoutSeconds`). */
+  timeoutSeconds?: pulumi.Input<number>;
 }
 
 const OUTPUT = undefined as never;

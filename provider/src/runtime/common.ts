@@ -40,6 +40,8 @@ export type ServerInput = {
   password?: string;
   /** Registry host whose docker credentials apply; defaults to the GUN's first component. */
   registryHost?: string;
+  /** Time-out of each request to the notary server, in seconds (default 30). */
+  timeoutSeconds?: number;
 };
 
 /** Stack configuration (`notary:*` keys), read by the providers' `configure`. */
@@ -54,6 +56,7 @@ export const CONFIG_KEYS = {
   username: "notary:username",
   password: "notary:password",
   renewBeforeDays: "notary:renewBeforeDays",
+  timeoutSeconds: "notary:timeoutSeconds",
 } as const;
 
 /** Build ProviderConfig from a `get(key)` accessor (the dynamic provider's `configure` request). */
@@ -63,7 +66,7 @@ export function readConfig(get: (key: string) => string | undefined): ProviderCo
     const v = get(key);
     if (v === undefined || v === "") continue;
     if (field === "insecureSkipVerify") c.insecureSkipVerify = v === "true";
-    else if (field === "renewBeforeDays") c.renewBeforeDays = Number(v);
+    else if (field === "renewBeforeDays" || field === "timeoutSeconds") (c as Record<string, unknown>)[field] = Number(v);
     else (c as Record<string, unknown>)[field] = v;
   }
   return c;
@@ -94,8 +97,19 @@ export function serverOptions(config: ProviderConfig, input: ServerInput | undef
     tls,
     ...(s.username ? { username: s.username } : {}),
     ...(s.password ? { password: s.password } : {}),
+    ...(validTimeout(s.timeoutSeconds) ? { timeoutMs: Math.round(s.timeoutSeconds * 1000) } : {}),
     registryHost: s.registryHost ?? gun.split("/")[0]!,
   };
+}
+
+function validTimeout(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v) && v > 0;
+}
+
+/** Check failures of a `server` input (what Check can tell without the network). */
+export function checkServerInput(server: ServerInput | undefined, f: { property: string; reason: string }[]): void {
+  const t = server?.timeoutSeconds;
+  if (t !== undefined && !isUnknown(t) && !validTimeout(t)) f.push({ property: "server.timeoutSeconds", reason: "must be a number of seconds > 0" });
 }
 
 function dropEmpty<T extends object>(o: T): Partial<T> {

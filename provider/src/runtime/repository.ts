@@ -17,6 +17,7 @@ import {
 } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import {
+  checkServerInput,
   DAY_MS,
   DEFAULT_RENEW_BEFORE_DAYS,
   isDue,
@@ -100,6 +101,7 @@ export function checkRepository(news: RepositoryInputs): CheckFailure[] {
   if (news.renewBeforeDays !== undefined && !isUnknown(news.renewBeforeDays) && !(typeof news.renewBeforeDays === "number" && news.renewBeforeDays >= 0)) {
     f.push({ property: "renewBeforeDays", reason: "must be a number of days ≥ 0" });
   }
+  checkServerInput(news.server, f);
   return f;
 }
 

@@ -5,7 +5,7 @@
 import { keyToJson, keyJsonId, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index.ts";
-import { isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
+import { checkServerInput, isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
 import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
 import { expiryPolicy } from "./repository.ts";
@@ -36,6 +36,7 @@ export function repoOf(config: ProviderConfig, r: RepoRef) {
 
 export function checkRepoRef(r: Partial<RepoRef>, f: CheckFailure[]): void {
   assertGunInput(r.gun, "gun", f);
+  if (!isUnknown(r)) checkServerInput(r.server, f);
   if (!isUnknown(r) && !r.trustedRoot && !r.trustedRootSha256 && !r.rootKeyId) {
     f.push({ property: "repository", reason: "pass the Repository resource, or gun plus rootKeyId to pin an existing repository's root" });
   }
