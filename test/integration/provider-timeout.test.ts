@@ -86,3 +86,13 @@ test("a short time-out does not get in the way of a server that answers; a bad v
     assert.deepEqual(c.failures, [{ property: "server.timeoutSeconds", reason: "must be a number of seconds > 0" }], `timeoutSeconds ${JSON.stringify(bad)}`);
   }
 });
+
+test("a malformed notary:timeoutSeconds in stack config fails every call with a coded error naming the key", async () => {
+  const h = await host({ "notary:serverUrl": server.url, "notary:timeoutSeconds": "soon" });
+  const urn = h.urn("pulumi-nodejs:dynamic/notary:Repository", "bad-config");
+  const err = await h.check(urn, {}, await repositoryInputs("timeout.example.com/bad-config")).then(
+    () => assert.fail("a malformed config value must be refused"),
+    (e: unknown) => e as Error,
+  );
+  assert.match(err.message, /INPUT_INVALID: notary:timeoutSeconds: must be a number of seconds > 0/);
+});

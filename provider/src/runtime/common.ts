@@ -59,14 +59,23 @@ export const CONFIG_KEYS = {
   timeoutSeconds: "notary:timeoutSeconds",
 } as const;
 
-/** Build ProviderConfig from a `get(key)` accessor (the dynamic provider's `configure` request). */
+/**
+ * Build ProviderConfig from a `get(key)` accessor (the dynamic provider's `configure` request). A malformed number
+ * fails with INPUT_INVALID naming the config key (every resource of the provider then reports it).
+ */
 export function readConfig(get: (key: string) => string | undefined): ProviderConfig {
   const c: ProviderConfig = {};
   for (const [field, key] of Object.entries(CONFIG_KEYS)) {
     const v = get(key);
     if (v === undefined || v === "") continue;
     if (field === "insecureSkipVerify") c.insecureSkipVerify = v === "true";
-    else if (field === "renewBeforeDays" || field === "timeoutSeconds") (c as Record<string, unknown>)[field] = Number(v);
+    else if (field === "renewBeforeDays" || field === "timeoutSeconds") {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || (field === "timeoutSeconds" && n === 0)) {
+        throw inputError(key, field === "timeoutSeconds" ? "must be a number of seconds > 0" : "must be a number of days ≥ 0");
+      }
+      c[field] = n;
+    }
     else (c as Record<string, unknown>)[field] = v;
   }
   return c;

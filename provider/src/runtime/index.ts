@@ -118,7 +118,7 @@ export async function dispatch(provider: { kind: keyof typeof crud; config: Prov
   const config = provider.config;
   switch (op) {
     case "configure":
-      provider.config = readConfig((k) => (args[0] as { config: { get(k: string): string | undefined } }).config.get(k));
+      provider.config = withErrorCode(readConfig)((k) => (args[0] as { config: { get(k: string): string | undefined } }).config.get(k));
       return undefined;
     case "check":
       return impl.check(config, args[0], args[1]);
