@@ -7,6 +7,7 @@ import { createHash, createPrivateKey } from "node:crypto";
 import {
   NotaryClient,
   NotaryError,
+  isNotaryError,
   PrivateKey,
   publicKeyFromSpki,
   publicKeyFromCertificatePem,
@@ -176,9 +177,7 @@ export async function stateOf(repo: SdkRepository, opts: ReadOptions = {}): Prom
   try {
     return await currentOf(repo, opts);
   } catch (e) {
-    const code = e instanceof Error ? (e as { code?: string }).code : undefined;
-    const details = code ? (e as { details?: { role?: string } }).details : undefined;
-    if (code === "METADATA_NOT_FOUND" && !repo.state && details?.role === "root") return undefined;
+    if (isNotaryError(e, "METADATA_NOT_FOUND") && !repo.state && e.details?.["role"] === "root") return undefined;
     throw e;
   }
 }
@@ -188,14 +187,12 @@ export async function currentOf(repo: SdkRepository, opts: ReadOptions = {}): Pr
   try {
     return await repo.current(opts);
   } catch (e) {
-    const code = e instanceof Error ? (e as { code?: string }).code : undefined;
-    const details = code ? (e as { details?: { role?: string; expires?: string } }).details : undefined;
-    if (code === "METADATA_EXPIRED" && details?.role === "targets") {
+    if (isNotaryError(e, "METADATA_EXPIRED") && e.details?.["role"] === "targets") {
       throw new NotaryError(
         "METADATA_EXPIRED",
-        `${(e as Error).message}. The Repository resource of ${repo.gun} renews it on \`pulumi up\` (target it alone, ` +
+        `${e.message}. The Repository resource of ${repo.gun} renews it on \`pulumi up\` (target it alone, ` +
           `\`pulumi up --target <its URN>\`, when a refresh of other resources stops first)`,
-        { cause: e, details: { ...details, gun: repo.gun } },
+        { cause: e, details: { ...e.details, gun: repo.gun } },
       );
     }
     throw e;

@@ -106,8 +106,12 @@ function checkLimit(b: Uint8Array, name: string, max: number, role: string): voi
   }
 }
 
+function isExpired(expires: string, now: Date): boolean {
+  return parseGoTime(expires).getTime() < now.getTime();
+}
+
 function checkExpiry(role: string, expires: string, now: Date): void {
-  if (parseGoTime(expires).getTime() < now.getTime()) throw expiredError(role, expires);
+  if (isExpired(expires, now)) throw expiredError(role, expires);
 }
 
 function expiredError(role: string, expires: string): NotaryError {
@@ -283,25 +287,17 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
     checkFileMeta(bytes, meta, role);
     return { env: parseEnvelope(bytes, role) };
   };
+  const fileOf = (loaded: { own: SignedFile<Targets> } | { env: Envelope }, role: string): SignedFile<Targets> =>
+    "own" in loaded ? loaded.own : { bytes: loaded.env.bytes, signed: parseTargets(loaded.env.rawSigned, role), signatures: loaded.env.signatures };
 
   const topLoaded = await load("targets");
   if (!topLoaded) throw new NotaryError("METADATA_NOT_FOUND", "snapshot does not list targets", { details: { role: "targets" } });
-  let topFile: SignedFile<Targets>;
-  if ("own" in topLoaded) topFile = topLoaded.own;
-  else {
-    const env = topLoaded.env;
-    verifyThreshold(env, roleOf("targets"), "targets");
-    topFile = { bytes: env.bytes, signed: parseTargets(env.rawSigned), signatures: env.signatures };
-  }
+  if ("env" in topLoaded) verifyThreshold(topLoaded.env, roleOf("targets"), "targets");
+  const topFile = fileOf(topLoaded, "targets");
   const top = topFile.signed;
   checkRollback("targets", top.version, previous?.roles.get("targets")?.file.signed.version);
-  let topExpired = false;
-  try {
-    checkExpiry("targets", top.expires, now);
-  } catch (e) {
-    if (!opts.allowExpiredTargets) throw e;
-    topExpired = true;
-  }
+  const topExpired = isExpired(top.expires, now);
+  if (topExpired && !opts.allowExpiredTargets) throw expiredError("targets", top.expires);
   roles.set("targets", topExpired ? { file: topFile, status: "expired", paths: [""], problem: `targets expired at ${top.expires}` } : { file: topFile, status: "valid", paths: [""] });
 
   const walk = async (parentName: string, parent: Targets, parentPaths: readonly string[]) => {
@@ -309,8 +305,7 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
       if (roles.has(d.name)) continue;
       const loaded = await load(d.name);
       if (!loaded) continue; // declared but not published yet
-      const file =
-        "own" in loaded ? loaded.own : { bytes: loaded.env.bytes, signed: parseTargets(loaded.env.rawSigned, d.name), signatures: loaded.env.signatures };
+      const file = fileOf(loaded, d.name);
       const t = file.signed;
       const paths = restrictPaths(parentPaths, d.paths ?? []);
       let status: DelegationStatus = "valid";
@@ -323,7 +318,7 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
         problem = (e as Error).message;
       }
       checkRollback(d.name, t.version, previous?.roles.get(d.name)?.file.signed.version);
-      if (status === "valid" && parseGoTime(t.expires).getTime() < now.getTime()) {
+      if (status === "valid" && isExpired(t.expires, now)) {
         status = "expired";
         problem = `${d.name} expired at ${t.expires}`;
       }
