@@ -1,42 +1,33 @@
 /**
- * Shared helpers of the example tests (test/integration/example-*.test.ts). Each test runs one of the real Pulumi
- * programs in examples/ (unchanged, as `pulumi up` would run it) under `pulumi.runtime.setMocks`, forwarding every
- * dynamic resource to the REAL dynamic provider host (test/support/mock-forward.ts), against a real notary-server with
- * TLS, and checks the result with the Go `notary` client and `docker trust inspect`.
+ * Shared helpers of the example tests (test/integration/example-*.test.ts). Each test runs one of the Pulumi programs
+ * in examples/ unchanged, with the real Pulumi CLI (test/support/pulumi-cli.ts: built from Go modules, local file
+ * backend, passphrase secrets), in the example's own directory, against a real notary-server with TLS, and checks every
+ * step with the Go `notary` client and `docker trust inspect`.
  *
- * Like the real engine, every simulated `pulumi` command (preview, up, refresh, destroy) gets a NEW provider host
- * process (same cwd and config); the Stack object plays the state file and is kept across commands. The provider
- * caches verified repository state for the lifetime of its host process, so reusing a host across commands would hide
- * bugs (e.g. after out-of-band changes).
+ * What a command did is read from the engine's event log (steps, diagnostics) and from `pulumi stack export` /
+ * `pulumi stack output` afterwards (state, outputs), as a user would look at them.
  *
- * Secrets: every host log, program log and error message is kept, and `assertNoLeaks` proves that no PEM private key
- * (its marker, or the key's private scalar in any usual encoding) appears in them, nor in any non-secret value of the
- * recorded state.
+ * Secrets: every command's output and error is kept, and `assertNoLeaks` proves that no PEM private key (its marker,
+ * or the key's private scalar in any usual encoding) appears in them, in the notary server's log, or in the raw
+ * `pulumi stack export` outside a secret.
  */
 import assert from "node:assert/strict";
-import { after, before } from "node:test";
-import { lateBound } from "../support/per-file.ts";
 import { createHash, createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { deepEqual, isSecret, liveHostPids, startProviderHost, stripSecrets, UNKNOWN, type ConfigValue, type DynamicHost, type PropertyMap } from "../support/dynhost.ts";
-import { MiniEngine, Stack, type RefreshResult, type StackEntry, type StepRecord } from "../support/minieng.ts";
-import { destroyStack, runProgram, type OtherDeleteHandler, type OtherResourceHandler, type ProgramResult } from "../support/mock-forward.ts";
-import {
-  dockerTrustInspect,
-  makeTempDir,
-  notaryCli,
-  notaryOk,
-  startNotaryServer,
-  type DockerTrustInfo,
-  type NotaryServer,
-} from "../support/stack.ts";
+import { after, before } from "node:test";
+import { writePrivateKeyFile } from "../../sdk/src/crypto/keyfile.ts";
+import { lateBound } from "../support/per-file.ts";
+import { PulumiStack, type CommandOptions, type EngineEvent, type PulumiResult } from "../support/pulumi-cli.ts";
+import { dockerTrustInspect, makeTempDir, notaryCli, notaryOk, startNotaryServer, type DockerTrustInfo, type NotaryServer } from "../support/stack.ts";
+import { fromExport, isSecret, stripSecrets, UNKNOWN, type PropertyMap } from "../support/wire.ts";
 import { parseDelegationList, parseNotaryList, serverFingerprint, type DelegationRow, type ListRow } from "./interop-helpers.ts";
 
 export { UNKNOWN, isSecret, stripSecrets };
-export type { ListRow, DelegationRow, ProgramResult, StepRecord, RefreshResult };
+export type { ListRow, DelegationRow, PulumiResult };
 
-/** The repository root (where `pulumi-notary` resolves from, via package.json `exports` to `dist/`). */
+/** The repository root. */
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
 /** Type tokens of the product's resources. */
@@ -57,86 +48,214 @@ export function projectName(dir: string): string {
   return m[1]!;
 }
 
-/** The `main:` of an example's Pulumi.yaml (default index.ts). */
-function mainOf(dir: string): string {
-  const m = /^main:\s*(\S+)\s*$/m.exec(readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
-  return path.join(dir, m?.[1] ?? "index.ts");
+// ---------------------------------------------------------------------------------------------------------------------
+// What a command did, from its event log
+
+/** One step of the engine (a `resourcePreEvent`). */
+export interface Step {
+  op: string;
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  old: { inputs: PropertyMap; outputs: PropertyMap } | undefined;
+  new: { inputs: PropertyMap; outputs: PropertyMap } | undefined;
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// The notary server's request log: the oracle for "no network"
+/** A resource of a run: its steps, and one op for the lot (`replace` for the three steps of a replacement). */
+export interface ResourceRun {
+  name: string;
+  type: string;
+  urn: string;
+  custom: boolean;
+  op: string;
+  steps: Step[];
+}
 
-export type LoggedRequest = { method: string; uri: string; status: number };
+/** A refresh of one resource, with the verdict `pulumi refresh` prints: same, update (drift) or delete (gone). */
+export interface RefreshRecord {
+  name: string;
+  type: string;
+  resultOp: "same" | "update" | "delete";
+  /** The refreshed outputs (secrets masked by the engine). */
+  outputs: PropertyMap;
+}
 
-/** Every request the notary server logged ("response completed" lines). */
-export function serverRequests(server: NotaryServer): LoggedRequest[] {
-  const out: LoggedRequest[] = [];
-  for (const line of server.log().split("\n")) {
-    if (!line.includes('"response completed"')) continue;
-    try {
-      const j = JSON.parse(line) as Record<string, unknown>;
-      out.push({ method: String(j["http.request.method"]), uri: String(j["http.request.uri"]), status: Number(j["http.response.status"]) });
-    } catch {
-      /* a torn last line */
-    }
+export interface Run {
+  result: PulumiResult;
+  steps: Step[];
+  resources: ResourceRun[];
+  refresh: RefreshRecord[];
+  /** Stack outputs: plain values after an up (from `pulumi stack output`), the preview's (unknowns as UNKNOWN). */
+  outputs: Record<string, any>;
+  get(name: string): ResourceRun;
+}
+
+const nameOf = (urn: string): string => urn.split("::").pop()!;
+const isProvider = (type: string): boolean => type.startsWith("pulumi:providers:");
+
+function stepsOf(events: EngineEvent[]): Step[] {
+  const out: Step[] = [];
+  for (const e of events) {
+    const m = e.resourcePreEvent?.metadata;
+    if (!m || isProvider(m.type) || m.type === "pulumi:pulumi:Stack") continue;
+    const state = (s: typeof m.old) => (s ? { inputs: s.inputs ?? {}, outputs: s.outputs ?? {} } : undefined);
+    out.push({ op: m.op, urn: m.urn, type: m.type, name: nameOf(m.urn), custom: (m.new ?? m.old)?.custom !== false, old: state(m.old), new: state(m.new) });
   }
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// One example, one notary server, one stack
+/** The engine's refresh verdict: gone ⇒ delete; outputs changed ⇒ update (what `--expect-no-changes` counts). */
+function refreshOf(events: EngineEvent[]): RefreshRecord[] {
+  const out: RefreshRecord[] = [];
+  for (const e of events) {
+    const m = e.resOutputsEvent?.metadata;
+    if (!m || m.op !== "refresh" || isProvider(m.type)) continue;
+    const gone = !m.new || m.new.id === "" || m.new.id === undefined;
+    const changed = JSON.stringify(m.old?.outputs ?? {}) !== JSON.stringify(m.new?.outputs ?? {});
+    out.push({ name: nameOf(m.urn), type: m.type, resultOp: gone ? "delete" : changed ? "update" : "same", outputs: m.new?.outputs ?? {} });
+  }
+  return out;
+}
 
-export interface CommandOptions {
+function resourcesOf(steps: Step[]): ResourceRun[] {
+  const byUrn = new Map<string, ResourceRun>();
+  for (const s of steps) {
+    if (s.op === "refresh") continue;
+    const r = byUrn.get(s.urn) ?? { name: s.name, type: s.type, urn: s.urn, custom: s.custom, op: s.op, steps: [] };
+    r.steps.push(s);
+    if (["replace", "create-replacement", "delete-replaced"].includes(s.op)) r.op = "replace";
+    byUrn.set(s.urn, r);
+  }
+  return [...byUrn.values()];
+}
+
+function previewOutputs(events: EngineEvent[]): Record<string, any> {
+  let outs: PropertyMap = {};
+  for (const e of events) {
+    const m = e.resOutputsEvent?.metadata;
+    if (m?.type === "pulumi:pulumi:Stack" && m.new) outs = m.new.outputs ?? {};
+  }
+  return outs;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// One stack of an example, with the config it was last given
+
+/** A state entry (from `pulumi stack export --show-secrets`, secrets as wire secrets). */
+export interface StackEntry {
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  inputs: PropertyMap;
+  outputs: PropertyMap;
+  options: { retainOnDelete: boolean };
+}
+
+export class ExampleStack {
+  private applied = new Map<string, string>();
+  /** The state after the last command. */
+  resources = new Map<string, StackEntry>();
+
+  readonly pulumi: PulumiStack;
+
+  constructor(pulumi: PulumiStack) {
+    this.pulumi = pulumi;
+  }
+
+  get name(): string {
+    return this.pulumi.stack;
+  }
+
+  /** Custom resources in the state (the root stack and providers left out). */
+  get size(): number {
+    return this.resources.size;
+  }
+
+  /** `pulumi config set` / `config rm` for what changed since the last command. */
+  async applyConfig(config: Record<string, ConfigValue>): Promise<void> {
+    for (const [k, v] of Object.entries(config)) {
+      const text = JSON.stringify(v);
+      if (this.applied.get(k) === text) continue;
+      await this.pulumi.setConfig({ [k]: v });
+      this.applied.set(k, text);
+    }
+    for (const k of [...this.applied.keys()]) {
+      if (!(k in config)) {
+        await this.pulumi.removeConfig(k);
+        this.applied.delete(k);
+      }
+    }
+  }
+
+  async reload(): Promise<void> {
+    const d = await this.pulumi.exportState({ showSecrets: true });
+    this.resources = new Map();
+    for (const r of d.deployment.resources ?? []) {
+      if (isProvider(r.type) || r.type === "pulumi:pulumi:Stack") continue;
+      this.resources.set(r.urn, {
+        urn: r.urn,
+        type: r.type,
+        name: nameOf(r.urn),
+        custom: r.custom !== false,
+        inputs: fromExport(r.inputs ?? {}) as PropertyMap,
+        outputs: fromExport(r.outputs ?? {}) as PropertyMap,
+        options: { retainOnDelete: r.retainOnDelete === true },
+      });
+    }
+  }
+}
+
+export type ConfigValue = string | { secret: string };
+
+export interface RunOptions extends CommandOptions {
   /** Config for this command only (default: the env's current config). */
   config?: Record<string, ConfigValue>;
-  onOtherResource?: OtherResourceHandler;
-  /** Another stack (state) of the same project (default: the env's stack). */
-  stack?: Stack;
+  /** Another stack of the same project (default: the env's main stack). */
+  stack?: ExampleStack;
+  /** Extra CLI arguments. */
+  args?: string[];
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// One example, one notary server, one main stack
 
 export class ExampleEnv {
   readonly name: string;
   readonly dir: string;
-  readonly program: string;
   readonly project: string;
   readonly server: NotaryServer;
-  readonly stack: Stack;
+  readonly stack: ExampleStack;
   /** The stack config (`notary:*` and `<project>:*`); tests change it between commands like `pulumi config set`. */
   config: Record<string, ConfigValue>;
-  /** Default handler for non-dynamic resources (e.g. docker.Image). */
-  onOtherResource: OtherResourceHandler | undefined;
-  onOtherDelete: OtherDeleteHandler | undefined;
   /** A notary CLI trust dir kept for the whole file: it caches the root, so rotations must chain from it. */
   readonly trustDir: string;
   readonly dockerConfig: string;
-  /** Output of every host started so far (one per command), program logs, and error messages. */
+  /** Output of every command, and error messages, scanned for leaks at the end. */
   readonly texts: { what: string; text: string }[] = [];
-  /** Host startup and command times, for the report. */
   readonly timings: { command: string; ms: number }[] = [];
-  private hosts = 0;
+  private readonly stacks: ExampleStack[] = [];
 
-  private constructor(name: string, server: NotaryServer, trustDir: string, dockerConfig: string) {
+  private constructor(name: string, server: NotaryServer, trustDir: string, dockerConfig: string, stack: ExampleStack) {
     this.name = name;
     this.dir = path.join(ROOT, "examples", name);
-    this.program = mainOf(this.dir);
     this.project = projectName(this.dir);
     this.server = server;
-    this.stack = new Stack(this.project, "dev");
     this.trustDir = trustDir;
     this.dockerConfig = dockerConfig;
+    this.stack = stack;
+    this.stacks.push(stack);
     this.config = { "notary:serverUrl": server.url, "notary:caPem": server.caPem! };
   }
 
   static async start(name: string): Promise<ExampleEnv> {
     const server = await startNotaryServer({ tls: true });
-    return new ExampleEnv(name, server, await makeTempDir("notary-trust"), await makeTempDir("docker-config"));
+    const stack = new ExampleStack(await PulumiStack.init({ dir: path.join("examples", name), stack: "dev" }));
+    return new ExampleEnv(name, server, await makeTempDir("notary-trust"), await makeTempDir("docker-config"), stack);
   }
 
-  /**
-   * The test file's env for example `name`, usable from inside tests: started in `before` (then `setup`, in the same
-   * hook: node:test runs top-level hooks as they are registered); in `after`, checked for leaked secrets, `teardown`,
-   * stopped.
-   */
+  /** The test file's env for example `name`: started in `before` (then `setup`); in `after` checked for leaks, stopped. */
   static perFile(name: string, hooks: { setup?: (env: ExampleEnv) => Promise<void> | void; teardown?: () => Promise<void> } = {}): ExampleEnv {
     let started: ExampleEnv | undefined;
     before(async () => {
@@ -145,7 +264,7 @@ export class ExampleEnv {
     });
     after(async () => {
       try {
-        started?.assertNoLeaks();
+        await started?.assertNoLeaks();
       } finally {
         await hooks.teardown?.();
         await started?.stop();
@@ -157,12 +276,19 @@ export class ExampleEnv {
     });
   }
 
+  /** A further stack of the same project (`pulumi stack init <name>`), in its own backend. */
+  async newStack(name: string): Promise<ExampleStack> {
+    const s = new ExampleStack(await PulumiStack.init({ dir: this.dir, stack: name }));
+    this.stacks.push(s);
+    return s;
+  }
+
   /** `127.0.0.1:<notary port>/<path>`: a GUN `docker trust inspect` resolves to this notary server. */
   gun(p: string): string {
     return `${this.server.host}/${p}`;
   }
 
-  /** `pulumi config set <project>:<key>` (objects are stored as JSON like `pulumi config set --path`/`--json`). */
+  /** `pulumi config set <project>:<key>` (objects as JSON, as `pulumi config set --path` would build them). */
   set(key: string, value: string | number | object | { secret: string } | undefined): void {
     const k = key.includes(":") ? key : `${this.project}:${key}`;
     if (value === undefined) delete this.config[k];
@@ -170,96 +296,78 @@ export class ExampleEnv {
     else this.config[k] = typeof value === "string" ? value : JSON.stringify(value);
   }
 
-  /** Runs one `pulumi` command with a fresh provider host (like the CLI does), recording its output. */
-  async command<R>(what: string, fn: (host: DynamicHost) => Promise<R>, config = this.config): Promise<R> {
+  /** Runs one CLI command on a stack (config applied first), recording its output, time and resulting state. */
+  async command(args: string[], o: RunOptions = {}): Promise<Run> {
+    const stack = o.stack ?? this.stack;
+    await stack.applyConfig(o.config ?? this.config);
+    const what = `pulumi ${[...args, ...(o.args ?? [])].join(" ")} (${stack.name})`;
     const t0 = performance.now();
-    const host = await startProviderHost({ cwd: this.dir, project: this.project, config });
-    this.hosts++;
+    let result: PulumiResult;
     try {
-      return await fn(host);
+      result = await stack.pulumi.run([...args, ...(o.args ?? [])], o);
     } catch (e) {
-      this.texts.push({ what: `${what} error`, text: e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e) });
+      const r = (e as { result?: PulumiResult }).result;
+      this.texts.push({ what, text: r ? `${r.stdout}\n${r.stderr}` : String(e) });
+      await stack.reload();
       throw e;
     } finally {
-      await host.stop();
-      this.texts.push({ what: `${what} host #${this.hosts} log`, text: host.logs() });
       this.timings.push({ command: what, ms: Math.round(performance.now() - t0) });
     }
-  }
-
-  private async run(what: string, preview: boolean, o: CommandOptions): Promise<ProgramResult> {
-    const config = o.config ?? this.config;
-    return await this.command(what, (host) => this.runOn(host, what, preview, o), config);
-  }
-
-  /** Run the program with an already started host (one step of a command). */
-  private async runOn(host: DynamicHost, what: string, preview: boolean, o: CommandOptions): Promise<ProgramResult> {
-    try {
-      const r = await runProgram(this.program, {
-        host,
-        stack: o.stack ?? this.stack,
-        preview,
-        config: o.config ?? this.config,
-        cwd: this.dir,
-        onOtherResource: o.onOtherResource ?? this.onOtherResource,
-      });
-      this.texts.push({ what: `${what} program log`, text: r.log.join("\n") });
-      return r;
-    } catch (e) {
-      const log = (e as { log?: string[] }).log;
-      if (log) this.texts.push({ what: `${what} program log`, text: log.join("\n") });
-      throw e;
-    }
+    this.texts.push({ what, text: `${result.stdout}\n${result.stderr}` });
+    await stack.reload();
+    const steps = stepsOf(result.events);
+    const resources = resourcesOf(steps);
+    const dry = args[0] === "preview";
+    const outputs = dry || result.code !== 0 ? previewOutputs(result.events) : await stack.pulumi.outputs();
+    return {
+      result,
+      steps,
+      resources,
+      refresh: refreshOf(result.events),
+      outputs,
+      get(name: string) {
+        const r = resources.find((x) => x.name === name);
+        assert.ok(r, `${name} took part in ${what}`);
+        return r;
+      },
+    };
   }
 
   /** `pulumi preview`. */
-  preview(o: CommandOptions = {}): Promise<ProgramResult> {
-    return this.run("preview", true, o);
+  preview(o: RunOptions = {}): Promise<Run> {
+    return this.command(["preview"], o);
   }
 
   /** `pulumi up --yes`. */
-  up(o: CommandOptions = {}): Promise<ProgramResult> {
-    return this.run("up", false, o);
+  up(o: RunOptions = {}): Promise<Run> {
+    return this.command(["up", "--yes"], o);
   }
 
-  /** `pulumi refresh --yes`: Read of every custom dynamic resource in the stack, one fresh host. */
-  refresh(o: { stack?: Stack } = {}): Promise<RefreshRecord[]> {
-    return this.command("refresh", (host) => refreshAll(host, o.stack ?? this.stack));
+  /** `pulumi refresh --yes`. */
+  refresh(o: RunOptions = {}): Promise<Run> {
+    return this.command(["refresh", "--yes"], o);
   }
 
-  /**
-   * `pulumi preview --refresh` (what `--expect-no-changes` checks): one host reads every resource, then previews the
-   * program against the refreshed state, which is not saved (the env's stack is untouched).
-   */
-  previewRefresh(o: CommandOptions = {}): Promise<{ refresh: RefreshRecord[]; preview: ProgramResult }> {
-    const scratch = Stack.fromJSON((o.stack ?? this.stack).toJSON());
-    return this.command(
-      "preview --refresh",
-      async (host) => {
-        const refresh = await refreshAll(host, scratch);
-        const preview = await this.runOn(host, "preview --refresh", true, { ...o, stack: scratch });
-        return { refresh, preview };
-      },
-      o.config ?? this.config,
-    );
+  /** `pulumi preview --refresh` (with `--expect-no-changes` when asked: then a drift makes it fail). */
+  previewRefresh(o: RunOptions & { expectNoChanges?: boolean } = {}): Promise<Run> {
+    return this.command(["preview", "--refresh", ...(o.expectNoChanges ? ["--expect-no-changes"] : [])], o);
   }
 
-  /** `pulumi up --refresh --yes`: one host reads every resource, then runs the program against the refreshed state. */
-  upRefresh(o: CommandOptions = {}): Promise<{ refresh: RefreshRecord[]; up: ProgramResult }> {
-    return this.command(
-      "up --refresh",
-      async (host) => {
-        const refresh = await refreshAll(host, o.stack ?? this.stack);
-        const up = await this.runOn(host, "up --refresh", false, o);
-        return { refresh, up };
-      },
-      o.config ?? this.config,
-    );
+  /** `pulumi up --refresh --yes`. */
+  upRefresh(o: RunOptions = {}): Promise<Run> {
+    return this.command(["up", "--refresh", "--yes"], o);
   }
 
   /** `pulumi destroy --yes`. */
-  destroy(o: { stack?: Stack } = {}): Promise<StepRecord[]> {
-    return this.command("destroy", (host) => destroyStack(o.stack ?? this.stack, { host, ...(this.onOtherDelete ? { onOtherDelete: this.onOtherDelete } : {}) }));
+  destroy(o: RunOptions = {}): Promise<Run> {
+    return this.command(["destroy", "--yes"], o);
+  }
+
+  /** `pulumi preview --expect-no-changes` passes (exit 0, nothing to do). */
+  async expectNoChanges(o: RunOptions = {}): Promise<Run> {
+    const r = await this.command(["preview", "--expect-no-changes"], o);
+    assertAllOps(r, "same", "preview --expect-no-changes");
+    return r;
   }
 
   /** Runs `fn` (a command) and asserts the notary server got no request meanwhile. */
@@ -278,32 +386,44 @@ export class ExampleEnv {
     this.texts.push({ what: "error", text: e instanceof Error ? e.message : String(e) });
   }
 
-  // --- stack access ------------------------------------------------------------------------------------------------
+  // --- state access ------------------------------------------------------------------------------------------------
 
-  entry(type: string, name: string): StackEntry {
-    const e = [...this.stack.resources.values()].find((x) => x.type === type && x.name === name);
+  entry(type: string, name: string, stack = this.stack): StackEntry {
+    const e = [...stack.resources.values()].find((x) => x.type === type && x.name === name);
     assert.ok(e, `${type} ${name} is in the stack`);
     return e;
   }
 
-  /** Plain outputs (secrets unwrapped) of a stack entry. */
+  /** Plain outputs (secrets unwrapped) of a state entry. */
   outputs(type: string, name: string): Record<string, any> {
     return stripSecrets(this.entry(type, name).outputs) as Record<string, any>;
   }
 
-  /** The stack outputs recorded by the last `up` (wire form). */
-  stackOutputs(): PropertyMap {
-    const e = this.stack.get(this.stack.urn("pulumi:pulumi:Stack", `${this.project}-${this.stack.name}`));
-    assert.ok(e, "the root stack is in the state");
-    return e.outputs;
-  }
-
-  /** Custom resources of the stack by type (names). */
+  /** Names of the state's resources of a type. */
   names(type: string): string[] {
     return [...this.stack.resources.values()].filter((e) => e.type === type).map((e) => e.name);
   }
 
-  // --- oracles ---------------------------------------------------------------------------------------------------------
+  // --- oracles and the team's out-of-band changes -------------------------------------------------------------------
+
+  /**
+   * Gives the notary CLI (the env's trust dir) a private key from the state, as a team member who holds it would
+   * import it: `notary key import` of an unencrypted notary key file for `role`.
+   */
+  async importKeyToNotary(pem: string, role: string, gun?: string): Promise<void> {
+    this.trackKey(pem);
+    const der = new Uint8Array(createPrivateKey(pem).export({ format: "der", type: "pkcs8" }));
+    const file = path.join(await makeTempDir("key-import"), "key.pem");
+    await writeFile(file, writePrivateKeyFile({ keyType: "ecdsa", pkcs8: der, role, ...(gun ? { gun } : {}) }), { mode: 0o600 });
+    await this.notary(["key", "import", file]);
+  }
+
+  /** A file of `text` to hand to `notary add` (its digest and size are what notary signs). */
+  async fileOf(text: string): Promise<{ file: string; digest: string; size: number }> {
+    const file = path.join(await makeTempDir("target"), "target.json");
+    await writeFile(file, text);
+    return { file, digest: `sha256:${createHash("sha256").update(text).digest("hex")}`, size: Buffer.byteLength(text) };
+  }
 
   private cli(trustDir?: string) {
     return { trustDir: trustDir ?? this.trustDir, server: { url: this.server.url, caFile: this.server.caFile } };
@@ -341,44 +461,32 @@ export class ExampleEnv {
   // --- secrets -------------------------------------------------------------------------------------------------------
 
   /**
-   * Every PEM private key in the recorded state (inputs and outputs of every resource, the stack outputs) is inside a
-   * secret, and no non-secret value holds a known private key in any encoding; `mustBeSecret` lists
-   * `[type, name, outputKey]` that must be secret outputs. The keys found are remembered for `assertNoLeaks`.
+   * Every PEM private key in the state (inputs and outputs of every resource) is inside a secret, and no non-secret
+   * value holds a known private key in any encoding; `mustBeSecret` lists `[type, name, outputKey]` that must be secret
+   * outputs. The keys found are remembered for `assertNoLeaks`.
    */
-  assertStateSecrets(mustBeSecret: [string, string, string][]): void {
+  assertStateSecrets(mustBeSecret: [string, string, string][], stack = this.stack): void {
     const walk = (v: unknown, where: string, inSecret: boolean): void => {
-      if (isSecret(v)) return walk((v as { value: unknown }).value, where, true);
+      if (isSecret(v)) return walk(v.value, where, true);
       if (typeof v === "string") {
         if (/PRIVATE KEY-----/.test(v)) {
           assert.ok(inSecret, `${where} holds a PEM private key outside a secret`);
           for (const f of keyFragments(v)) this.keyFragments.add(f);
-        }
+        } else if (!inSecret) assert.ok(!this.holdsKeyMaterial(v), `${where} holds private key material outside a secret`);
         return;
       }
       if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${where}[${i}]`, inSecret));
       if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, `${where}.${k}`, inSecret);
     };
-    for (const e of this.stack.resources.values()) {
+    for (const e of stack.resources.values()) {
       walk(e.inputs, `${e.name} (${e.type}) inputs`, false);
       walk(e.outputs, `${e.name} (${e.type}) outputs`, false);
     }
-    const scan = (v: unknown, where: string): void => {
-      if (isSecret(v)) return;
-      if (typeof v === "string") assert.ok(!this.holdsKeyMaterial(v), `${where} holds private key material outside a secret`);
-      else if (Array.isArray(v)) v.forEach((x, i) => scan(x, `${where}[${i}]`));
-      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) scan(x, `${where}.${k}`);
-    };
-    for (const e of this.stack.resources.values()) {
-      scan(e.inputs, `${e.name} (${e.type}) inputs`);
-      scan(e.outputs, `${e.name} (${e.type}) outputs`);
-    }
     for (const [type, name, key] of mustBeSecret) {
-      const v = this.entry(type, name).outputs[key];
-      assert.ok(isSecret(v), `${type} ${name}.${key} is a secret output`);
+      assert.ok(isSecret(this.entry(type, name, stack).outputs[key]), `${type} ${name}.${key} is a secret output`);
     }
   }
 
-  /** Fragments of the private scalars of every private key seen in the state (see `keyFragments`). */
   readonly keyFragments = new Set<string>();
 
   /** Remember a private key PEM that is not (or not yet) in the state, e.g. one handed to a failing command. */
@@ -393,54 +501,56 @@ export class ExampleEnv {
     return false;
   }
 
-  /** No PEM private key marker or known key material in any host log, program log, error message or the server's log. */
-  assertNoLeaks(extra: { what: string; text: string }[] = []): void {
-    this.assertStateSecrets([]);
+  /**
+   * No PEM private key marker, known key material or stack passphrase in any command's output, error message, the
+   * server's log, or the raw `pulumi stack export` of any stack (where secrets are ciphertext).
+   */
+  async assertNoLeaks(): Promise<void> {
+    for (const s of this.stacks) this.assertStateSecrets([], s);
     assert.ok(this.keyFragments.size > 0, "private keys were seen (the scan is not vacuous)");
-    const texts = [...this.texts, ...extra, { what: "notary-server log", text: this.server.log() }];
+    const texts = [...this.texts, { what: "notary-server log", text: this.server.log() }];
+    for (const s of this.stacks) texts.push({ what: `pulumi stack export (${s.name})`, text: await s.pulumi.exportText() });
+    const passphrases = this.stacks.map((s) => s.pulumi.passphrase);
     for (const { what, text } of texts) {
       assert.doesNotMatch(text, /PRIVATE KEY-----/, `${what} contains a PEM private key`);
       assert.ok(!this.holdsKeyMaterial(text), `${what} contains private key material`);
+      for (const p of passphrases) assert.ok(!text.includes(p), `${what} contains a stack passphrase`);
     }
   }
 
-  /** Stop the notary server; every provider host was already stopped by its command. */
+  /** Stops the notary server and removes every stack (state and config file). */
   async stop(): Promise<void> {
-    await this.server.stop();
-    assert.deepEqual(liveHostPids(), [], "every provider host was stopped");
+    try {
+      for (const s of this.stacks) await s.pulumi.remove();
+    } finally {
+      await this.server.stop();
+    }
   }
 }
 
-/**
- * A refresh of one resource, with the engine's verdict (`RefreshStep.ResultOp`, pulumi/pulumi
- * pkg/resource/deploy/step.go): `delete` when the resource is gone, else the provider's Diff of the refreshed state
- * (new inputs/outputs as the olds) against the inputs recorded before (as the news) — `same` unless it reports changes.
- * That verdict, not a mere change of outputs, is what `pulumi refresh/preview --refresh --expect-no-changes` counts.
- */
-export type RefreshRecord = RefreshResult & { name: string; resultOp: "same" | "update" | "delete" };
+// ---------------------------------------------------------------------------------------------------------------------
+// The notary server's request log: the oracle for "no network"
 
-/** Read of every custom dynamic resource of `stack` (state order), as `pulumi refresh` does. */
-async function refreshAll(host: DynamicHost, stack: Stack): Promise<RefreshRecord[]> {
-  const engine = new MiniEngine(host, stack);
-  const out: RefreshRecord[] = [];
-  for (const e of [...stack.resources.values()]) {
-    if (!(e.custom && e.type.startsWith("pulumi-nodejs:dynamic"))) continue;
-    const oldInputs = e.inputs;
-    const r = await engine.refresh(e.urn);
-    let resultOp: RefreshRecord["resultOp"] = "delete";
-    if (r.op !== "read-gone") {
-      const d = await host.diff(e.urn, r.id, r.outputs, oldInputs, { oldInputs: r.inputs, ...(e.options.ignoreChanges ? { ignoreChanges: e.options.ignoreChanges } : {}) });
-      const changed = d.changes === "DIFF_SOME" || (d.changes === "DIFF_UNKNOWN" && !deepEqual(r.inputs, oldInputs));
-      resultOp = changed ? "update" : "same";
+export type LoggedRequest = { method: string; uri: string; status: number };
+
+/** Every request the notary server logged ("response completed" lines). */
+export function serverRequests(server: NotaryServer): LoggedRequest[] {
+  const out: LoggedRequest[] = [];
+  for (const line of server.log().split("\n")) {
+    if (!line.includes('"response completed"')) continue;
+    try {
+      const j = JSON.parse(line) as Record<string, unknown>;
+      out.push({ method: String(j["http.request.method"]), uri: String(j["http.request.uri"]), status: Number(j["http.response.status"]) });
+    } catch {
+      /* a torn last line */
     }
-    out.push({ ...r, name: e.name, resultOp });
   }
   return out;
 }
 
-/** `{ name: resultOp }` of a refresh. */
+/** `{ name: resultOp }` of a refresh (custom resources only). */
 export function refreshOps(rs: RefreshRecord[]): Record<string, string> {
-  return Object.fromEntries(rs.map((r) => [r.name, r.resultOp]));
+  return Object.fromEntries(rs.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => [r.name, r.resultOp]));
 }
 
 /**
@@ -464,7 +574,6 @@ export function keyFragments(pem: string): string[] {
     const der = Buffer.from(b64, "base64");
     const at = der.indexOf(d);
     if (at >= 0) {
-      // Whole base64 quanta (3 bytes → 4 chars) that lie inside the scalar.
       const from = Math.ceil(at / 3);
       const to = Math.floor((at + d.length) / 3);
       if (to - from >= 6) out.push(b64.slice(from * 4, to * 4));
@@ -477,21 +586,21 @@ export function keyFragments(pem: string): string[] {
  * Ops of the custom resources of a run, by name: `{ root: "create", … }`; a name used by several resources (a Key and
  * a Signer both called "ci") is qualified by the type's last segment: `"Key:ci"`, `"Signer:ci"`.
  */
-export function ops(r: ProgramResult): Record<string, string> {
+export function ops(r: Run): Record<string, string> {
   const custom = r.resources.filter((x) => x.custom);
   const count = new Map<string, number>();
   for (const x of custom) count.set(x.name, (count.get(x.name) ?? 0) + 1);
-  const key = (x: (typeof custom)[number]) => (count.get(x.name)! > 1 ? `${x.type.split(":").pop()}:${x.name}` : x.name);
+  const key = (x: ResourceRun) => (count.get(x.name)! > 1 ? `${x.type.split(":").pop()}:${x.name}` : x.name);
   return Object.fromEntries(custom.map((x) => [key(x), x.op]));
 }
 
 /** Asserts every custom resource of a run had `op`. */
-export function assertAllOps(r: ProgramResult, op: string, what: string): void {
+export function assertAllOps(r: Run, op: string, what: string): void {
   const bad = r.resources.filter((x) => x.custom && x.op !== op).map((x) => `${x.name}:${x.op}`);
   assert.deepEqual(bad, [], `${what}: every resource is ${op}`);
 }
 
-/** Values of a wire-form map, secrets unwrapped. */
+/** Values of a map, secrets unwrapped. */
 export function plain<T = Record<string, any>>(m: PropertyMap): T {
   return stripSecrets(m) as T;
 }

@@ -1,6 +1,7 @@
-// examples/quickstart run as a real Pulumi program (setMocks → real dynamic provider host, one fresh host per command)
-// against a real notary-server: preview → up → no-op up → change the digest, then the tag → destroy, checked with the Go
-// notary client and `docker trust inspect`.
+// examples/quickstart with the real Pulumi CLI against a real notary-server: preview → up → `preview
+// --expect-no-changes` → no-op up → a tag re-pointed out of band with the notary CLI (`preview --refresh
+// --expect-no-changes` fails naming it, `up --refresh` restores it) → change the digest, then the tag → destroy, each
+// step checked with the Go notary client and `docker trust inspect`.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { assertAllOps, ExampleEnv, fakeManifest, hex, isSecret, ops, plain, T, timingReport, UNKNOWN } from "./example-helpers.ts";
@@ -71,14 +72,38 @@ describe("examples/quickstart", () => {
     assert.ok(!isSecret(env.entry(T.key, "ci").outputs["publicKeyPem"]), "the public key stays readable");
   });
 
-  test("a second up without changes: every resource is `same`, no request, nothing published", async () => {
+  test("a second up without changes: `preview --expect-no-changes` passes, every resource is `same`, no request", async () => {
     const fp = await env.fingerprint(gun);
     const list = await env.notaryList(gun);
+    await env.withoutNetwork("pulumi preview --expect-no-changes", () => env.expectNoChanges());
     const r = await env.withoutNetwork("pulumi up (no changes)", () => env.up());
     assertAllOps(r, "same", "second up");
+    assert.match(r.result.stdout, /Resources:\n\s+7 unchanged/);
     assert.deepEqual(plain(r.outputs), exported);
     assert.deepEqual(await env.fingerprint(gun), fp, "server-side versions unchanged");
     assert.deepEqual(await env.notaryList(gun), list);
+  });
+
+  test("v1 re-pointed out of band with the notary CLI: `preview --refresh --expect-no-changes` fails naming it, `up --refresh` restores it", async () => {
+    // A team member who holds the CI key signs another file as v1, as `notary add -p` does, in the role notary reads.
+    const role = (await env.notaryList(gun)).find((x) => x.name === "v1")!.role;
+    await env.importKeyToNotary(env.outputs(T.key, "ci")["privateKeyPem"], role);
+    const rogue = await env.fileOf("not the release");
+    await env.notary(["add", gun, "v1", rogue.file, "-r", role, "-p"]);
+    assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest]), [["v1", hex(rogue.digest)]]);
+
+    const check = await env.previewRefresh({ expectNoChanges: true, allowFailure: true });
+    assert.notEqual(check.result.code, 0, "the CI check fails");
+    assert.match(check.result.stdout + check.result.stderr, /no changes were expected but changes were proposed/i);
+    assert.deepEqual(ops(check), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "update" });
+    assert.match(check.result.stdout, /~ .*notary:SignedTag\s+v1\s+update/, "the preview names the re-pointed tag");
+    assert.equal(env.outputs(T.signedTag, "v1")["serverDigest"], m1.digest, "preview --refresh saved nothing");
+
+    const r = await env.upRefresh();
+    assert.equal(ops(r)["v1"], "update");
+    assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest, x.size]), [["v1", hex(m1.digest), m1.size]]);
+    assert.deepEqual((await env.dockerInspect(gun)).SignedTags, [{ SignedTag: "v1", Digest: hex(m1.digest), Signers: ["ci"] }]);
+    await env.previewRefresh({ expectNoChanges: true });
   });
 
   test("a new digest for the tag: preview shows an update without the network, up re-signs it", async () => {
@@ -103,8 +128,13 @@ describe("examples/quickstart", () => {
     assert.deepEqual((await env.dockerInspect(gun)).SignedTags, [{ SignedTag: "v2", Digest: hex(m2.digest), Signers: ["ci"] }]);
   });
 
+  test("stack export holds no private key, passphrase or password in clear", async () => {
+    await env.assertNoLeaks();
+  });
+
   test("destroy: the tag is revoked and the signer removed; the repository's trust data stays", async () => {
-    const steps = await env.destroy();
+    const { steps, result } = await env.destroy();
+    assert.match(result.stdout, /Resources:\n\s+- 7 deleted/);
     // Dependents first: the tag, then the signer, then the repository, then the keys.
     const order = steps.filter((s) => s.op === "delete").map((s) => `${s.type.split(":").pop()}:${s.urn.split("::").pop()}`);
     assert.deepEqual([...order].sort(), ["Key:ci", "Key:root", "Key:targets", "Repository:app", "SignedTag:v1", "Signer:ci"]);

@@ -21,63 +21,9 @@ import path from "node:path";
 import readline from "node:readline";
 import { structField, splitStructFields } from "./struct-codec.ts";
 
-// ---------------------------------------------------------------------------------------------------------
-// Wire constants and value helpers (shared by minieng.ts and mock-forward.ts)
-// ---------------------------------------------------------------------------------------------------------
-
-/** The string the engine sends for an unknown (computed) value during preview. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-/** Signature key / value of a secret property value on the wire (`{[SIG_KEY]: SECRET_SIG, value}`). */
-export const SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-export const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
-
-export type PropertyMap = Record<string, unknown>;
-export interface SecretValue {
-  [SIG_KEY]: typeof SECRET_SIG;
-  value: unknown;
-}
-
-/** Wrap a value as a wire secret (what the engine / the mock monitor uses for secrets). */
-export function secret(value: unknown): SecretValue {
-  return { [SIG_KEY]: SECRET_SIG, value } as SecretValue;
-}
-
-export function isSecret(v: unknown): v is SecretValue {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** True if `v` is or contains a secret signature object. */
-export function containsSecrets(v: unknown): boolean {
-  if (isSecret(v)) return true;
-  if (Array.isArray(v)) return v.some(containsSecrets);
-  if (isPlainObject(v)) return Object.values(v).some(containsSecrets);
-  return false;
-}
-
-/** True if `v` is or contains the unknown sentinel. */
-export function containsUnknowns(v: unknown): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(containsUnknowns);
-  if (isPlainObject(v)) return Object.values(v).some(containsUnknowns);
-  return false;
-}
-
-/** Deep copy with every secret signature object replaced by its plain value (MarshalProperties, KeepSecrets=false). */
-export function stripSecrets<T>(v: T): T {
-  if (isSecret(v)) return stripSecrets(v.value) as T;
-  if (Array.isArray(v)) return v.map((x) => stripSecrets(x)) as T;
-  if (isPlainObject(v)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = stripSecrets(x);
-    return out as T;
-  }
-  return v;
-}
+export { UNKNOWN, SIG_KEY, SECRET_SIG, RESOURCE_SIG, secret, isSecret, containsSecrets, containsUnknowns, stripSecrets } from "./wire.ts";
+export type { PropertyMap, SecretValue } from "./wire.ts";
+import { UNKNOWN, secret, isSecret, containsSecrets, stripSecrets, isPlainObject, type PropertyMap } from "./wire.ts";
 
 /** Deep copy through JSON-ish values (drops undefined object members, like the wire does). */
 export function clone<T>(v: T): T {

@@ -244,7 +244,7 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-interface RunOptions {
+export interface RunOptions {
   env: Record<string, string>;
   input?: string | undefined;
   cwd?: string | undefined;
@@ -252,7 +252,7 @@ interface RunOptions {
 }
 
 /** Runs a command to completion; never throws for a non-zero exit. stdin gets `input` and is then closed. */
-function run(bin: string, args: string[], opts: RunOptions): Promise<RunResult> {
+export function runProcess(bin: string, args: string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
     liveCommands.add(child);
@@ -1010,7 +1010,7 @@ function notaryArgs(args: string[], opts: NotaryCliOptions): string[] {
  * @example const r = await notaryCli(["list", gun], { trustDir, server }); assert.equal(r.code, 0, r.stderr);
  */
 export async function notaryCli(args: string[], opts: NotaryCliOptions): Promise<RunResult> {
-  return await run(BIN.notary, notaryArgs(args, opts), {
+  return await runProcess(BIN.notary, notaryArgs(args, opts), {
     env: hermeticEnv({ ...DEFAULT_PASSPHRASES, ...opts.env }),
     input: opts.input,
     cwd: opts.cwd,
@@ -1072,7 +1072,7 @@ export async function dockerCli(args: string[], opts: DockerCliOptions): Promise
       await writeFile(path.join(tlsDir, "ca.crt"), caPem);
     }
   }
-  return await run(BIN.docker, args, { env: hermeticEnv({ ...env, ...opts.env }), input: opts.input, cwd: opts.cwd, timeoutMs: opts.timeoutMs });
+  return await runProcess(BIN.docker, args, { env: hermeticEnv({ ...env, ...opts.env }), input: opts.input, cwd: opts.cwd, timeoutMs: opts.timeoutMs });
 }
 
 /** Like dockerCli, but throws unless the exit code is 0. Returns stdout. */
