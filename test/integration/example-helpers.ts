@@ -414,7 +414,8 @@ export class ExampleEnv {
     this.trackKey(pem);
     const der = new Uint8Array(createPrivateKey(pem).export({ format: "der", type: "pkcs8" }));
     const file = path.join(await makeTempDir("key-import"), "key.pem");
-    await writeFile(file, writePrivateKeyFile({ keyType: "ecdsa", pkcs8: der, role, ...(gun ? { gun } : {}) }), { mode: 0o600 });
+    const text = writePrivateKeyFile({ keyType: "ecdsa", pkcs8: der, role, ...(gun ? { gun } : {}) });
+    await writeFile(file, text, { mode: 0o600 });
     await this.notary(["key", "import", file]);
   }
 

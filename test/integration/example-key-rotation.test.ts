@@ -1,7 +1,8 @@
-// examples/key-rotation run as a real Pulumi program (setMocks → real dynamic provider host, one fresh host per command)
-// against a real notary-server: preview → up → no-op up → `activeTargetsKey` = targets-2027 → `activeRootKey` =
-// root-2027 → destroy. Clients that cached the old root (the notary CLI's trust dir, docker's) must follow both
-// rotations.
+// examples/key-rotation with the real Pulumi CLI against a real notary-server: preview → up → `preview
+// --expect-no-changes` → no-op up → the targets key rotated out of band with the notary CLI (`preview --refresh
+// --expect-no-changes` fails naming the repository, `up --refresh` restores the declared key) → `activeTargetsKey` =
+// targets-2027 → `activeRootKey` = root-2027 → destroy. Clients that cached the old root (the notary CLI's trust dir,
+// docker's) must follow every rotation.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { makeTempDir } from "../support/stack.ts";
@@ -55,12 +56,38 @@ describe("examples/key-rotation", () => {
     env.assertStateSecrets([...KEYS.map((k): [string, string, string] => [T.key, k, "privateKeyPem"]), [T.repository, "app", "rootKey"], [T.repository, "app", "targetsKey"]]);
   });
 
-  test("a second up without changes: every resource is `same`, no request, nothing published", async () => {
+  test("a second up without changes: `preview --expect-no-changes` passes, every resource is `same`, no request", async () => {
     const fp = await env.fingerprint(gun);
+    await env.withoutNetwork("pulumi preview --expect-no-changes", () => env.expectNoChanges());
     const r = await env.withoutNetwork("pulumi up (no changes)", () => env.up());
     assertAllOps(r, "same", "second up");
     assert.deepEqual(plain(r.outputs), exported);
     assert.deepEqual(await env.fingerprint(gun), fp, "server-side versions unchanged");
+  });
+
+  test("the targets key rotated out of band (`notary key rotate`): the CI check fails naming the repository, `up --refresh` restores it", async () => {
+    // Someone holding the root key rotates targets to a key of their own with the notary CLI.
+    await env.importKeyToNotary(env.outputs(T.key, "root-2026")["privateKeyPem"], "root");
+    await env.notary(["key", "rotate", gun, "targets"]);
+    const rotated = (await admin()).repository;
+    assert.notDeepEqual(rotated, [exported["targetsKeyId"]], "notary rotated the targets key");
+
+    const check = await env.previewRefresh({ expectNoChanges: true, allowFailure: true });
+    assert.notEqual(check.result.code, 0, "the CI check fails");
+    assert.match(check.result.stdout + check.result.stderr, /no changes were expected for .* but changes were proposed/);
+    assert.deepEqual(ops(check), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"]]));
+    assert.match(check.result.stdout, /~ .*notary:Repository\s+app\s+update/, "the preview names the repository");
+
+    const fp = await env.fingerprint(gun);
+    const r = await env.upRefresh();
+    assert.equal(ops(r)["app"], "update");
+    const out = plain(r.outputs);
+    assert.equal(out["targetsKeyId"], exported["targetsKeyId"], "the declared targets key is back");
+    assert.equal(out["versions"].root, (fp["root"] as number) + 1, "a new root names it");
+    assert.deepEqual(await admin(), { root: [exported["rootKeyId"]], repository: [exported["targetsKeyId"]] });
+    assert.deepEqual(await env.notaryList(gun), [], "the notary client that followed the rogue rotation follows back");
+    await env.previewRefresh({ expectNoChanges: true });
+    exported = out;
   });
 
   test("activeTargetsKey = targets-2027: the targets key is rotated (root v2)", async () => {
@@ -73,11 +100,11 @@ describe("examples/key-rotation", () => {
     const out = plain(r.outputs);
     assert.equal(out["targetsKeyId"], keyId("targets-2027"));
     assert.equal(out["rootKeyId"], exported["rootKeyId"], "same root");
-    assert.equal(out["versions"].root, 2, "root re-signed with the new targets key");
+    assert.equal(out["versions"].root, exported["versions"].root + 1, "root re-signed with the new targets key");
     exported = out;
 
     assert.deepEqual(await env.notaryList(gun), [], "the notary client that cached root v1 follows");
-    assert.equal((await cachedMeta(env.trustDir, gun, "root")).signed.version, 2);
+    assert.equal((await cachedMeta(env.trustDir, gun, "root")).signed.version, out["versions"].root);
     assert.deepEqual(await admin(), { root: [exported["rootKeyId"]], repository: [keyId("targets-2027")] });
   });
 
@@ -95,10 +122,10 @@ describe("examples/key-rotation", () => {
     assert.equal(out["targetsKeyId"], keyId("targets-2027"));
     assert.equal(out["versions"].root, (fp["root"] as number) + 1);
 
-    // The notary CLI's trust dir holds root v2 (old root key): the new root must chain from it.
+    // The notary CLI's trust dir holds the previous root (old root key): the new root must chain from it.
     assert.deepEqual(await env.notaryList(gun), []);
-    assert.equal((await cachedMeta(env.trustDir, gun, "root")).signed.version, 3);
-    // So does docker's trust dir (it cached root v2 at the last inspect).
+    assert.equal((await cachedMeta(env.trustDir, gun, "root")).signed.version, out["versions"].root);
+    // So does docker's trust dir (it cached the previous root at the last inspect).
     assert.deepEqual(await admin(), { root: [out["rootKeyId"]], repository: [keyId("targets-2027")] });
     // A fresh client (TOFU) sees the same.
     assert.deepEqual(await env.notaryList(gun, await makeTempDir("fresh-trust")), []);
@@ -122,9 +149,13 @@ describe("examples/key-rotation", () => {
     assertAllOps(again, "same", "up after the changes");
   });
 
+  test("stack export holds no private key, passphrase or password in clear", async () => {
+    await env.assertNoLeaks();
+  });
+
   test("destroy: the keys go; the repository's trust data stays (deleteOnDestroy is not set)", async () => {
     const fp = await env.fingerprint(gun);
-    const steps = await env.destroy();
+    const { steps } = await env.destroy();
     assert.deepEqual(steps.filter((s) => s.type.startsWith("pulumi-nodejs")).map((s) => s.op), ["delete", "delete", "delete", "delete", "delete"]);
     assert.equal(env.stack.size, 0);
     assert.deepEqual(await env.fingerprint(gun), fp, "nothing published or deleted");
