@@ -1,5 +1,4 @@
-// examples/ci-drift run as a real Pulumi program (setMocks → real dynamic provider host, one fresh host per command)
-// against a real notary-server. A team created the repository with the notary CLI; the stack adopts it with the team's
+// examples/ci-drift with the real Pulumi CLI against a real notary-server. A team created the repository with the notary CLI; the stack adopts it with the team's
 // keys. preview → up (adopt) → no-op up → out-of-band changes with the notary CLI (a tag re-pointed, the delegation's
 // key removed) → `preview --refresh` detects them → refresh → up restores → `preview --refresh` is clean → a wrong
 // root key is refused → destroy. Checked with the Go notary client and `docker trust inspect`.
@@ -9,7 +8,6 @@ import path from "node:path";
 import { before, describe, test } from "node:test";
 import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
 import { writePrivateKeyFile, writePublicKeyPem } from "../../sdk/src/crypto/keyfile.ts";
-import { Stack } from "../support/minieng.ts";
 import { DEFAULT_PASSPHRASES, makeTempDir } from "../support/stack.ts";
 import { assertAllOps, ExampleEnv, refreshOps, fakeManifest, hex, isSecret, ops, plain, T, timingReport, UNKNOWN, type ListRow } from "./example-helpers.ts";
 
@@ -116,7 +114,7 @@ describe("examples/ci-drift", () => {
       [T.signedTag, "tag-v1", "signingKeys"],
       [T.signedTag, "tag-v2", "signingKeys"],
     ]);
-    assert.ok(isSecret(r.get("root").inputs["pem"]), "config.requireSecret reached the resource as a secret");
+    assert.ok(isSecret(env.entry(T.key, "root").inputs["pem"]), "config.requireSecret reached the resource as a secret");
   });
 
   test("no changes: `up` is all `same` without a request; `preview --refresh` (the CI check) finds nothing", async () => {
@@ -125,9 +123,10 @@ describe("examples/ci-drift", () => {
     assertAllOps(r, "same", "second up");
     assert.deepEqual(plain(r.outputs), exported);
 
-    const pr = await env.previewRefresh();
-    assert.deepEqual(refreshOps(pr.refresh), ALL("same"), "refresh finds no drift");
-    assertAllOps(pr.preview, "same", "preview --refresh");
+    const pr = await env.previewRefresh({ expectNoChanges: true });
+    assert.deepEqual(Object.keys(refreshOps(pr.refresh)).sort(), Object.keys(ALL("")).sort(), "every resource was read");
+    assert.deepEqual(Object.values(refreshOps(pr.refresh)).filter((op) => op === "update" || op === "delete"), [], "no drift");
+    assertAllOps(pr, "same", "preview --refresh");
     assert.deepEqual(await env.fingerprint(gun), fp, "nothing published");
   });
 
@@ -137,16 +136,17 @@ describe("examples/ci-drift", () => {
     const rogue = (await env.notaryList(gun)).find((x) => x.name === "v1");
     assert.notEqual(rogue?.digest, hex(tags.v1.digest));
 
-    // pulumi preview --refresh --expect-no-changes: the re-pointed tag is a change.
-    const pr = await env.previewRefresh();
-    assert.deepEqual(refreshOps(pr.refresh), { ...ALL("same"), "tag-v1": "update" });
+    // pulumi preview --refresh --expect-no-changes: the re-pointed tag is a change, and the check fails.
+    const pr = await env.previewRefresh({ expectNoChanges: true, allowFailure: true });
+    assert.notEqual(pr.result.code, 0, "the CI check fails");
+    assert.match(pr.result.stdout + pr.result.stderr, /no changes were expected for .* but changes were proposed/);
+    assert.match(pr.result.stdout, /~ .*notary:SignedTag\s+tag-v1\s+update/, "the preview names the re-pointed tag");
     assert.equal(plain(pr.refresh.find((x) => x.name === "tag-v1")!.outputs)["serverDigest"], `sha256:${rogue!.digest}`);
-    assert.deepEqual(ops(pr.preview), { ...ALL("same"), "tag-v1": "update" }, "`--expect-no-changes` would fail");
+    assert.deepEqual(ops(pr), { ...ALL("same"), "tag-v1": "update" });
     assert.equal(env.outputs(T.signedTag, "tag-v1")["serverDigest"], tags.v1.digest, "preview --refresh saved nothing");
 
-    // pulumi up --refresh (one host): refresh, then the update re-signs the declared digest.
-    const { refresh, up } = await env.upRefresh();
-    assert.deepEqual(refreshOps(refresh), { ...ALL("same"), "tag-v1": "update" });
+    // pulumi up --refresh: refresh, then the update re-signs the declared digest.
+    const up = await env.upRefresh();
     assert.deepEqual(ops(up), { ...ALL("same"), "tag-v1": "update" });
     assert.deepEqual(listRows(await env.notaryList(gun)), listRows(declared));
   });
@@ -160,7 +160,7 @@ describe("examples/ci-drift", () => {
 
     // pulumi refresh: the delegation lost its key; the tags are no longer verifiably signed (gone).
     const rf = await env.refresh();
-    assert.deepEqual(refreshOps(rf), { ...ALL("same"), releases: "update", "tag-v1": "delete", "tag-v2": "delete" });
+    assert.deepEqual(refreshOps(rf.refresh), { ...ALL("same"), releases: "update", "tag-v1": "delete", "tag-v2": "delete" });
     assert.deepEqual(env.outputs(T.delegation, "releases")["serverKeyIds"], [], "the refreshed state records the drift");
     assert.deepEqual(env.names(T.signedTag), [], "the unverifiable tags left the state");
 
@@ -180,16 +180,15 @@ describe("examples/ci-drift", () => {
     );
 
     // The CI check is green again.
-    const pr = await env.previewRefresh();
-    assert.deepEqual(refreshOps(pr.refresh), ALL("same"));
-    assertAllOps(pr.preview, "same", "preview --refresh after the repair");
+    const pr = await env.previewRefresh({ expectNoChanges: true });
+    assertAllOps(pr, "same", "preview --refresh after the repair");
   });
 
   test("a stack given the wrong root key refuses to adopt the repository, publishes nothing, leaks no key", async () => {
     const fp = await env.fingerprint(gun);
     const wrong = newKey();
     env.trackKey(wrong.pem);
-    const other = new Stack(env.project, "wrong-root");
+    const other = await env.newStack("wrong-root");
     const config = { ...env.config, [`${env.project}:rootKeyPem`]: { secret: wrong.pem } };
     let err: Error | undefined;
     try {
@@ -217,21 +216,26 @@ describe("examples/ci-drift", () => {
     let err: Error | undefined;
     await env.withoutNetwork("failing preview", async () => {
       try {
-        await env.preview({ stack: new Stack(env.project, "damaged"), config });
+        await env.preview({ stack: await env.newStack("damaged"), config });
       } catch (e) {
         err = e as Error;
         env.recordError(e);
       }
     });
     assert.ok(err, "the preview failed");
-    assert.match(err.message, /notary:Key::release is invalid: pem: /);
+    // The engine names the resource, the input and what is wrong with it, and masks the secret value.
+    assert.match(err.message, /notary:Key resource 'release': property pem value \{\[secret\]\} has a problem: pem: /);
     assert.doesNotMatch(err.message, /PRIVATE KEY/);
     assert.ok(!env.holdsKeyMaterial(err.message), "no key material in the error");
   });
 
+  test("stack export holds no private key, passphrase or password in clear", async () => {
+    await env.assertNoLeaks();
+  });
+
   test("destroy: the declared tags are revoked; the team's delegation (retainOnDelete), its v0 and the repository stay", async () => {
     assert.equal(env.entry(T.delegation, "releases").options.retainOnDelete, true);
-    const steps = await env.destroy();
+    const { steps } = await env.destroy();
     assert.equal(steps.filter((s) => s.op === "delete").length, 7);
     assert.equal(env.stack.size, 0);
     assert.deepEqual(listRows(await env.notaryList(gun)), [["v0", hex(v0.digest), v0.size]], "v1 and v2 revoked, the team's v0 kept");

@@ -76,7 +76,7 @@ export interface ResourceRun {
 export interface RefreshRecord {
   name: string;
   type: string;
-  resultOp: "same" | "update" | "delete";
+  resultOp: "same" | "update" | "delete" | "refreshed";
   /** The refreshed outputs (secrets masked by the engine). */
   outputs: PropertyMap;
 }
@@ -105,15 +105,23 @@ function stepsOf(events: EngineEvent[]): Step[] {
   return out;
 }
 
-/** The engine's refresh verdict: gone ⇒ delete; outputs changed ⇒ update (what `--expect-no-changes` counts). */
+/**
+ * The refreshes of a run. `pulumi refresh` reports the engine's verdict (RefreshStep.ResultOp: the provider's diff of
+ * the refreshed state against the recorded inputs) as the op of its output event: same, update (drift) or delete
+ * (gone). Inside `preview --refresh` / `up --refresh` the op stays `refresh` (the verdict shows as the update step
+ * that follows), so only a resource that is gone is told apart there.
+ */
 function refreshOf(events: EngineEvent[]): RefreshRecord[] {
+  const refreshed = new Set<string>();
   const out: RefreshRecord[] = [];
   for (const e of events) {
+    const pre = e.resourcePreEvent?.metadata;
+    if (pre?.op === "refresh") refreshed.add(pre.urn);
     const m = e.resOutputsEvent?.metadata;
-    if (!m || m.op !== "refresh" || isProvider(m.type)) continue;
-    const gone = !m.new || m.new.id === "" || m.new.id === undefined;
-    const changed = JSON.stringify(m.old?.outputs ?? {}) !== JSON.stringify(m.new?.outputs ?? {});
-    out.push({ name: nameOf(m.urn), type: m.type, resultOp: gone ? "delete" : changed ? "update" : "same", outputs: m.new?.outputs ?? {} });
+    if (!m || !refreshed.has(m.urn) || isProvider(m.type)) continue;
+    const gone = !m.new || !m.new.id;
+    const resultOp = m.op === "same" || m.op === "update" || m.op === "delete" ? m.op : gone ? "delete" : "refreshed";
+    out.push({ name: nameOf(m.urn), type: m.type, resultOp, outputs: m.new?.outputs ?? {} });
   }
   return out;
 }
