@@ -1,57 +1,18 @@
-// examples/multi-arch run as a real Pulumi program (setMocks → real dynamic provider host, one fresh host per command)
-// against a real notary-server and docker-registry. The test plays the docker provider for `docker.Image`: it pushes a
-// real multi-arch OCI index to the registry and returns its repoDigest. preview → up → no-op up → a second image →
-// destroy, checked with the Go notary client and `docker trust inspect`.
+// examples/multi-arch with the real Pulumi CLI against a real notary-server and docker-registry. Images are pushed over
+// the registry API (there is no docker daemon): a multi-arch OCI index, later a Docker manifest list. preview → up →
+// `preview --expect-no-changes` → no-op up → v1 re-pointed out of band with the notary CLI (the CI check fails, `up
+// --refresh` restores it) → a second image → destroy, each step checked with the Go notary client and `docker trust
+// inspect`. The example's optional `docker.Image` build (config `build`) needs a Docker daemon and is not run here.
 import assert from "node:assert/strict";
-import path from "node:path";
 import { before, describe, test } from "node:test";
-import { deepEqual, type PropertyMap } from "../support/dynhost.ts";
-import type { OtherResourceArgs } from "../support/mock-forward.ts";
 import { fetchManifest, MEDIA_TYPES, pushOciImage, startRegistry, type PushedImage, type Registry } from "../support/stack.ts";
 import { assertAllOps, ExampleEnv, hex, isSecret, ops, plain, T, timingReport, UNKNOWN } from "./example-helpers.ts";
 
-const IMAGE = "docker:index/image:Image";
-
 let registry: Registry;
-/** Images the fake docker provider built and pushed, in order. */
-const built: PushedImage[] = [];
-
-/**
- * The docker provider, as far as this program uses it: `imageName` `<host>/<path>:<tag>` is built and pushed — to the
- * test registry, whatever the host (the example names the image after the GUN, whose host here is the notary server) —
- * as a multi-arch OCI index, and `repoDigest` is `<registry>/<path>@<digest>`.
- */
-async function dockerProvider(a: OtherResourceArgs): Promise<{ id?: string; state?: PropertyMap }> {
-  assert.equal(a.type, IMAGE, `unexpected resource ${a.type}`);
-  if (a.old && deepEqual(a.old.inputs, a.inputs)) return { id: a.old.id, state: a.old.outputs };
-  const imageName = String(a.inputs["imageName"]);
-  if (a.preview) return { ...(a.old ? { id: a.old.id } : {}), state: { ...a.inputs } }; // computed outputs unknown
-  const m = /^[^/]+\/(.+):([\w][\w.-]*)$/.exec(imageName);
-  assert.ok(m, `imageName ${imageName} is <registry>/<path>:<tag>`);
-  const [, repoPath, tag] = m;
-  const img = await pushOciImage(registry.host, repoPath!, tag!, { multiArch: true });
-  built.push(img);
-  const repoDigest = `${registry.host}/${repoPath}@${img.digest}`;
-  const build = (a.inputs["build"] ?? {}) as Record<string, unknown>;
-  return {
-    id: repoDigest,
-    state: {
-      ...a.inputs,
-      imageName,
-      baseImageName: imageName,
-      registryServer: registry.host,
-      repoDigest,
-      context: build["context"] ?? ".",
-      dockerfile: "Dockerfile",
-      platform: build["platform"] ?? "",
-    },
-  };
-}
 
 const env = ExampleEnv.perFile("multi-arch", {
-  setup: async (e) => {
+  setup: async () => {
     registry = await startRegistry();
-    e.onOtherResource = dockerProvider;
   },
   teardown: async () => {
     await registry?.stop();
@@ -76,58 +37,32 @@ describe("examples/multi-arch", () => {
 
   test("preview on an empty stack: every resource would be created, no request to the notary server", async () => {
     const r = await env.withoutNetwork("pulumi preview", () => env.preview());
-    assert.deepEqual(ops(r), {
-      root: "create",
-      targets: "create",
-      "Key:release": "create",
-      "Signer:release": "create",
-      "Repository:app": "create",
-      "Image:app": "create",
-      "tag-v1": "create",
-      "tag-built": "create",
-    });
-    for (const k of ["rootKeyId", "digests", "mediaTypes", "builtDigest"]) assert.equal(r.outputs[k], UNKNOWN, `stack output ${k} is unknown in preview`);
-    assert.equal(r.get("tag-built").inputs["image"], UNKNOWN, "the built image's repoDigest is unknown in preview");
-    assert.equal(built.length, 0, "nothing was built");
+    assert.deepEqual(ops(r), { root: "create", targets: "create", "Key:release": "create", "Signer:release": "create", app: "create", "tag-v1": "create" });
+    for (const k of ["rootKeyId", "digests", "mediaTypes"]) assert.equal(r.outputs[k], UNKNOWN, `stack output ${k} is unknown in preview`);
     assert.equal(env.stack.size, 0);
     assert.deepEqual(await env.fingerprint(gun), {});
   });
 
-  test("up: the image is built and pushed, both tags signed to the index digests", async () => {
+  test("up: v1 is resolved in the registry and signed to the index's digest and size", async () => {
     const r = await env.up();
     assertAllOps(r, "create", "first up");
-    assert.equal(built.length, 1);
-    const b = built[0]!;
+    assert.match(r.result.stdout, /Resources:\n\s+\+ 7 created/);
     exported = plain(r.outputs);
     assert.deepEqual(exported["digests"], [v1.digest]);
     assert.deepEqual(exported["mediaTypes"], [MEDIA_TYPES.ociIndex]);
-    assert.equal(exported["builtDigest"], b.digest);
-    assert.equal(env.outputs(T.signedTag, "tag-built")["image"], `${registry.host}/team/app@${b.digest}`, "signed by the Image's repoDigest");
-    assert.equal(env.outputs(T.signedTag, "tag-built")["mediaType"], MEDIA_TYPES.ociIndex);
+    assert.equal(exported["builtDigest"], undefined, "nothing built without `build`");
     // What the registry serves for v1 is what was signed (digest and size of the index, not of a platform manifest).
     const served = await fetchManifest(registry.host, "team/app", "v1");
     assert.equal(served.digest, v1.digest);
 
     // docker's layout: signed into targets/releases and the signer's own role (notary lists the first it finds).
     const list = await env.notaryList(gun);
-    assert.deepEqual(
-      list.map((x) => [x.name, x.digest, x.size]),
-      [
-        ["built", hex(b.digest), b.size],
-        ["v1", hex(v1.digest), v1.size],
-      ],
-    );
+    assert.deepEqual(list.map((x) => [x.name, x.digest, x.size]), [["v1", hex(v1.digest), v1.size]]);
     for (const x of list) assert.match(x.role, /^targets\/releases?$/);
     const info = await env.dockerInspect(gun);
     assert.deepEqual(info.AdministrativeKeys.find((k) => k.Name === "Root")?.Keys.map((k) => k.ID), [exported["rootKeyId"]]);
     assert.deepEqual(info.Signers.map((s) => [s.Name, s.Keys.map((k) => k.ID)]), [["release", [env.outputs(T.key, "release")["keyId"]]]]);
-    assert.deepEqual(
-      info.SignedTags.map((s) => [s.SignedTag, s.Digest, s.Signers]),
-      [
-        ["built", hex(b.digest), ["release"]],
-        ["v1", hex(v1.digest), ["release"]],
-      ],
-    );
+    assert.deepEqual(info.SignedTags.map((s) => [s.SignedTag, s.Digest, s.Signers]), [["v1", hex(v1.digest), ["release"]]]);
 
     env.assertStateSecrets([
       [T.key, "root", "privateKeyPem"],
@@ -137,18 +72,35 @@ describe("examples/multi-arch", () => {
       [T.repository, "app", "targetsKey"],
       [T.signer, "release", "targetsKey"],
       [T.signedTag, "tag-v1", "signingKeys"],
-      [T.signedTag, "tag-built", "signingKeys"],
     ]);
-    assert.ok(!isSecret(env.entry(IMAGE, "app").outputs["repoDigest"]));
+    assert.ok(!isSecret(env.entry(T.signedTag, "tag-v1").outputs["digest"]), "the signed digest stays readable");
   });
 
-  test("a second up without changes: every resource is `same`, nothing built, no request, nothing published", async () => {
+  test("no changes: `preview --expect-no-changes` passes, `up` is all `same`, no request, nothing published", async () => {
     const fp = await env.fingerprint(gun);
-    const r = await env.withoutNetwork("pulumi up (no changes)", () => env.up());
+    await env.expectNoChanges();
+    const r = await env.up();
     assertAllOps(r, "same", "second up");
-    assert.equal(built.length, 1, "the image was not rebuilt");
     assert.deepEqual(plain(r.outputs), exported);
     assert.deepEqual(await env.fingerprint(gun), fp, "server-side versions unchanged");
+  });
+
+  test("v1 re-pointed out of band with the notary CLI: the CI check fails naming it, `up --refresh` restores it", async () => {
+    const role = (await env.notaryList(gun)).find((x) => x.name === "v1")!.role;
+    await env.importKeyToNotary(env.outputs(T.key, "release")["privateKeyPem"], role);
+    const rogue = await env.fileOf("a single-platform manifest pushed by mistake");
+    await env.notary(["add", gun, "v1", rogue.file, "-r", role, "-p"]);
+
+    const check = await env.previewRefresh({ expectNoChanges: true, allowFailure: true });
+    assert.notEqual(check.result.code, 0, "the CI check fails");
+    assert.match(check.result.stdout + check.result.stderr, /no changes were expected for .* but changes were proposed/);
+    assert.match(check.result.stdout, /~ .*notary:SignedTag\s+tag-v1\s+update/, "the preview names the re-pointed tag");
+
+    const r = await env.upRefresh();
+    assert.equal(ops(r)["tag-v1"], "update");
+    assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest, x.size]), [["v1", hex(v1.digest), v1.size]]);
+    assert.deepEqual((await env.dockerInspect(gun)).SignedTags.map((s) => [s.SignedTag, s.Digest]), [["v1", hex(v1.digest)]]);
+    await env.previewRefresh({ expectNoChanges: true });
   });
 
   test("a second image (a Docker manifest list): only its SignedTag is created", async () => {
@@ -165,44 +117,23 @@ describe("examples/multi-arch", () => {
     exported = plain(r.outputs);
     assert.deepEqual(exported["digests"], [v1.digest, v2.digest]);
     assert.deepEqual(exported["mediaTypes"], [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList]);
-    const b = built[0]!;
     assert.deepEqual(
       (await env.notaryList(gun)).map((x) => [x.name, x.digest, x.size]),
       [
-        ["built", hex(b.digest), b.size],
         ["v1", hex(v1.digest), v1.size],
         ["v2", hex(v2.digest), v2.size],
       ],
     );
-    assert.deepEqual((await env.dockerInspect(gun)).SignedTags.map((s) => s.SignedTag), ["built", "v1", "v2"]);
+    assert.deepEqual((await env.dockerInspect(gun)).SignedTags.map((s) => s.SignedTag), ["v1", "v2"]);
   });
 
-  test("the image is rebuilt (new repoDigest): preview cannot know the digest, up re-signs `built` to it", async () => {
-    env.set("context", path.join(env.dir, "app")); // a changed build → docker.Image update
-    const p = await env.withoutNetwork("pulumi preview (rebuild)", () => env.preview());
-    assert.equal(ops(p)["Image:app"], "update");
-    assert.equal(p.get("tag-built").inputs["image"], UNKNOWN, "the new repoDigest is unknown in preview");
-    assert.equal(ops(p)["tag-built"], "update");
-    assert.equal(built.length, 1, "preview built nothing");
-
-    const r = await env.up();
-    assert.equal(built.length, 2);
-    const b = built[1]!;
-    assert.deepEqual(
-      r.resources.filter((x) => x.custom && x.op !== "same").map((x) => [x.type, x.name, x.op]),
-      [
-        [IMAGE, "app", "update"],
-        [T.signedTag, "tag-built", "update"],
-      ],
-    );
-    assert.equal(plain(r.outputs)["builtDigest"], b.digest);
-    const row = (await env.notaryList(gun)).find((x) => x.name === "built");
-    assert.deepEqual([row?.digest, row?.size], [hex(b.digest), b.size]);
-    exported = plain(r.outputs);
+  test("stack export holds no private key, passphrase or password in clear", async () => {
+    await env.assertNoLeaks();
   });
 
   test("destroy: every tag revoked, the signer removed, the trust data left in place", async () => {
-    await env.destroy();
+    const { result } = await env.destroy();
+    assert.match(result.stdout, /Resources:\n\s+- 8 deleted/);
     assert.equal(env.stack.size, 0);
     assert.deepEqual(await env.notaryList(gun), []);
     const dels = await env.notaryDelegations(gun);
