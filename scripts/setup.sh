@@ -4,6 +4,8 @@
 #      and a docker client if none is on the machine;
 #   2. npm dependencies (Node 22 itself comes from the `node@22` devDependency; npm scripts put
 #      node_modules/.bin first in PATH).
+#   3. the Pulumi CLI and its Node.js language host, built from the Go modules pinned in tools/pulumi by
+#      scripts/pulumi-cli.sh (the machine's Go >= 1.26; several minutes the first time, reused afterwards).
 #   3. with the argument `bench` (`npm run bench`): Go and Debian's grpc-go and protobuf sources, to build the
 #      benchmark's Go engine stand-in (bench/engine).
 # Fast no-op when everything is already there (`npm test` runs it every time).
@@ -102,3 +104,6 @@ case "$node_version" in
   v2[2-9].* | v[3-9][0-9].*) say "node for tests: $node_version" ;;
   *) say "node_modules/.bin/node is missing or too old (${node_version:-none}); expected the node@22 devDependency"; exit 1 ;;
 esac
+
+# --- 3. the Pulumi CLI ----------------------------------------------------------------------------------------------
+bash scripts/pulumi-cli.sh

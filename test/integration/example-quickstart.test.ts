@@ -70,6 +70,12 @@ describe("examples/quickstart", () => {
       [T.signedTag, "v1", "signingKeys"],
     ]);
     assert.ok(!isSecret(env.entry(T.key, "ci").outputs["publicKeyPem"]), "the public key stays readable");
+    // Each resource's serialized provider is a plain string in the state (not a secret: it captures no credential).
+    for (const e of env.stack.resources.values()) {
+      const code = e.inputs["__provider"];
+      assert.equal(typeof code, "string", `${e.name}: __provider is plain text`);
+      assert.doesNotMatch(code as string, /-----BEGIN|127\.0\.0\.1/, `${e.name}: no key or server address in the provider code`);
+    }
   });
 
   test("a second up without changes: `preview --expect-no-changes` passes, every resource is `same`, no request", async () => {

@@ -1,4 +1,4 @@
-// Proves the dynamic-provider test harness (test/support/dynhost.ts, minieng.ts, mock-forward.ts) against a
+// Proves the dynamic-provider test harness (test/support/dynhost.ts, minieng.ts) against a
 // throwaway dynamic provider (test/fixtures/harness/provider.ts) whose "remote" is a loopback HTTP server.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -16,14 +16,11 @@ import {
   type DynamicHost,
   type PropertyMap,
 } from "../support/dynhost.ts";
-import { CheckFailedError, MiniEngine, Stack } from "../support/minieng.ts";
-import { destroyStack, runProgram, type OtherResourceArgs } from "../support/mock-forward.ts";
-import { Item, itemProvider } from "../fixtures/harness/provider.ts";
+import { CheckFailedError, MiniEngine } from "../support/minieng.ts";
+import { itemProvider } from "../fixtures/harness/provider.ts";
 import { startRemote, type RemoteServer } from "../fixtures/harness/remote.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const FIXTURES = path.join(ROOT, "test/fixtures/harness");
-const PROGRAM = path.join(FIXTURES, "program.ts");
 // Plain ESM JS fixture (no .d.ts): imported through a URL string so it is typed `any`.
 const ESM_PROVIDER = new URL("../fixtures/harness/esm-provider.js", import.meta.url).href;
 const ITEM = "pulumi-nodejs:dynamic/harness:Item";
@@ -287,95 +284,5 @@ describe("closure serialization of providers defined in ESM modules", () => {
     assert.match(await serialize(m.capturesDefaultImport!), /const http = require\("http"\)/);
     await assert.rejects(serialize(m.capturesNamespaceImport!), /captured[\s\S]*variable 'httpNs'[\s\S]*native code/);
     await assert.rejects(serialize(m.capturesNamedImport!), /referenced[\s\S]*function 'createHash'[\s\S]*could not be serialized/);
-  });
-});
-
-describe("runProgram / forwardingMocks: whole programs through the real host", () => {
-  let host: DynamicHost;
-  const stack = new Stack("harness", "dev");
-  const onOtherResource = (a: OtherResourceArgs) => ({
-    id: a.old?.id ?? (a.preview ? undefined : `thing-${a.name}`),
-    state: a.preview ? a.inputs : { ...a.inputs, digest: `sha256:${String(a.inputs.label)}` },
-  });
-  before(async () => {
-    host = await newHost();
-    remote.items.clear();
-  });
-
-  test("preview: Check only, unknowns flow as the sentinel, nothing is written", async () => {
-    remote.log.length = 0;
-    const r = await runProgram(PROGRAM, { host, stack, preview: true, onOtherResource });
-    assert.deepEqual(r.resources.map((x) => `${x.name}:${x.op}`), ["harness-dev:register", "grp:register", "alpha:create", "beta:create", "thing:create"]);
-    const alpha = r.get("alpha");
-    assert.equal(typeof alpha.inputs.__provider, "string", "the SDK really serialized the provider");
-    assert.ok(isSecret(alpha.inputs.password), "secret config → secret input");
-    assert.equal(alpha.urn, "urn:pulumi:dev::harness::harness:index:Group$pulumi-nodejs:dynamic/harness:Item::alpha");
-    assert.equal(alpha.parent, "urn:pulumi:dev::harness::harness:index:Group::grp");
-    assert.equal(r.get("beta").inputs.size, UNKNOWN, "alpha.revision is unknown in preview");
-    assert.equal(r.outputs.alphaId, UNKNOWN);
-    assert.ok(isSecret(r.outputs.alphaPassword));
-    assert.deepEqual(writes(remote), []);
-    assert.equal(stack.size, 0);
-  });
-
-  test("up creates everything, a second up is all `same`", async () => {
-    const r1 = await runProgram(PROGRAM, { host, stack, onOtherResource });
-    assert.deepEqual(r1.resources.map((x) => x.op), ["register", "register", "create", "create", "create"]);
-    assert.equal(remote.items.size, 2);
-    assert.equal(r1.outputs.betaSize, 10);
-    assert.ok(isSecret(r1.outputs.betaRevision), "additionalSecretOutputs on beta");
-    assert.equal(r1.outputs.thingDigest, "sha256:alpha-beta");
-    assert.deepEqual(r1.get("thing").dependencies, [r1.get("beta").urn]);
-    assert.ok(!r1.log.join("\n").includes(PASSWORD));
-
-    remote.log.length = 0;
-    const r2 = await runProgram(PROGRAM, { host, stack, onOtherResource });
-    assert.deepEqual(r2.resources.filter((x) => x.custom).map((x) => x.op), ["same", "same", "same"]);
-    assert.deepEqual(writes(remote), []);
-    assert.deepEqual(r2.outputs, r1.outputs);
-  });
-
-  test("a config change replaces with delete-before-replace; the inline mode sees the same stack", async () => {
-    remote.log.length = 0;
-    const r = await runProgram(PROGRAM, { host, stack, onOtherResource, config: { ...config, "harness:suffix": "2" }, isolation: "inline" });
-    assert.equal(r.get("alpha").op, "replace");
-    assert.deepEqual(r.get("alpha").steps.map((s) => s.op), ["delete-replaced", "replace", "create-replacement"]);
-    assert.equal(r.get("beta").op, "replace");
-    assert.equal(r.get("thing").op, "update");
-    assert.deepEqual([...remote.items.values()].map((i) => i.name).sort(), ["alpha2", "alpha2-beta"]);
-  });
-
-  test("inline function programs: runtime state is isolated per run", async () => {
-    const fnStack = new Stack("harness", "fn");
-    const seen: string[] = [];
-    for (const v of ["one", "two"]) {
-      const r = await runProgram(
-        () => {
-          seen.push(new pulumi.Config().require("word"));
-          return { word: pulumi.secret(v) };
-        },
-        { host, stack: fnStack, config: { "harness:word": v } },
-      );
-      assert.deepEqual(r.outputs.word, secret(v));
-    }
-    assert.deepEqual(seen, ["one", "two"]);
-  });
-
-  test("failures: a provider check failure and a program error both reject", async () => {
-    const badStack = new Stack("harness", "bad");
-    await assert.rejects(
-      runProgram(() => void new Item("empty", { name: "", size: 1 }), { host, stack: badStack }),
-      /resource urn:pulumi:bad::harness::pulumi-nodejs:dynamic\/harness:Item::empty is invalid: name: name is required/,
-    );
-    await assert.rejects(runProgram(PROGRAM, { host, stack: badStack, onOtherResource, config: { ...config, "harness:size": "many" } }), /harness:size/);
-    assert.equal(badStack.size, 1, "only the root stack was recorded");
-  });
-
-  test("destroy deletes in reverse dependency order", async () => {
-    remote.log.length = 0;
-    const steps = await destroyStack(stack, { host });
-    assert.deepEqual(steps.map((s) => s.urn.split("::").pop()), ["thing", "beta", "alpha"]);
-    assert.equal(remote.items.size, 0);
-    assert.equal(stack.size, 0);
   });
 });

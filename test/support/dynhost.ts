@@ -23,7 +23,7 @@ import { structField, splitStructFields } from "./struct-codec.ts";
 
 export { UNKNOWN, SIG_KEY, SECRET_SIG, RESOURCE_SIG, secret, isSecret, containsSecrets, containsUnknowns, stripSecrets } from "./wire.ts";
 export type { PropertyMap, SecretValue } from "./wire.ts";
-import { UNKNOWN, secret, isSecret, containsSecrets, stripSecrets, isPlainObject, type PropertyMap } from "./wire.ts";
+import { UNKNOWN, secret, isSecret, containsSecrets, containsUnknowns, stripSecrets, isPlainObject, type PropertyMap } from "./wire.ts";
 
 /** Deep copy through JSON-ish values (drops undefined object members, like the wire does). */
 export function clone<T>(v: T): T {
