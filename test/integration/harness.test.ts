@@ -1,7 +1,7 @@
 // Proves the dynamic-provider test harness (test/support/dynhost.ts, minieng.ts) against a
 // throwaway dynamic provider (test/fixtures/harness/provider.ts) whose "remote" is a loopback HTTP server.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
@@ -73,7 +73,8 @@ describe("dynhost: the real dynamic provider host over gRPC", () => {
     t.diagnostic(`host start (spawn → gRPC ready): ${Math.round(host.startupMs)} ms`);
     assert.ok(host.pid > 0 && host.port > 0);
     assert.ok(host.startupMs > 0 && host.startupMs < 30_000);
-    assert.equal(await host.getPluginInfo(), "3.270.0");
+    const installed = JSON.parse(readFileSync(path.join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")) as { version: string };
+    assert.equal(await host.getPluginInfo(), installed.version, "the version of the installed @pulumi/pulumi");
     // Re-sending Configure shows what the host advertises: no secrets, no preview support.
     const r = await host.configure();
     assert.equal(r.acceptSecrets, false);
