@@ -53,7 +53,7 @@ export async function benchProject(): Promise<string> {
 }
 
 /** A new stack of the bench project, configured for `repo` with `tags` tags (`noop`: the floor's resources). */
-export async function benchStack(dir: string, name: string, url: string, repo: BenchRepo, o: { tags: number; mode?: "noop"; salt?: string }): Promise<PulumiStack> {
+export async function benchStack(dir: string, name: string, url: string, repo: BenchRepo, o: { tags: number; mode?: "noop"; salt?: string; prefix?: string }): Promise<PulumiStack> {
   const s = await PulumiStack.init({ dir, stack: name });
   await s.setConfig({
     "notary:serverUrl": url,
@@ -61,6 +61,7 @@ export async function benchStack(dir: string, name: string, url: string, repo: B
     "notary-bench:rootKeyId": repo.rootKeyId,
     "notary-bench:tags": String(o.tags),
     "notary-bench:salt": o.salt ?? "a",
+    "notary-bench:prefix": o.prefix ?? "t",
     "notary-bench:mode": o.mode ?? "notary",
     "notary-bench:releaseKeyPem": { secret: repo.releasePem },
   });
@@ -81,4 +82,65 @@ export function summaryOf(r: PulumiResult): string {
   const changes = r.events.find((e) => e.summaryEvent)?.summaryEvent?.resourceChanges ?? {};
   const duration = /Duration: (\S+)/.exec(r.stdout)?.[1];
   return `${Object.entries(changes).map(([k, v]) => `${v} ${k}`).join(", ")}${duration ? `; CLI Duration ${duration}` : ""}`;
+}
+
+export type Row = { scenario: string; wallMs: number; requests: number; publishes: number; bytesUp: number; connections: number; note?: string };
+export type Measure = (scenario: string, fn: () => Promise<string | void>) => Promise<Row>;
+
+/** Runs `pulumi <args>`, with the CPU (user + system) of the whole command tree: CLI, language host, program, host. */
+async function timedCommand(s: PulumiStack, args: string[], env: Record<string, string>): Promise<{ result: PulumiResult; cpuMs: number }> {
+  const result = await s.run(args, { env, measureCpu: true });
+  return { result, cpuMs: result.cpuMs ?? 0 };
+}
+
+const names = (n: number, prefix = "t") => [...Array(n).keys()].map((i) => `${prefix}${i}`);
+
+/**
+ * The real-CLI rows. Each `pulumi up` is a new stack (fresh state) on a new repository made with the SDK beforehand,
+ * and is checked afterwards (every tag signed, read back with a verified fetch). `pulumi up --yes` previews first, as
+ * users run it. PULUMI_SKIP_CHECKPOINTS is the engine's own setting that writes the state once at the end instead of
+ * after every step.
+ */
+export async function cliScenarios(o: { url: string; n: number; measure: Measure }): Promise<void> {
+  const { url, n, measure } = o;
+  const dir = await benchProject();
+  const skip = { PULUMI_SKIP_CHECKPOINTS: "true" };
+  let kept: { stack: PulumiStack; repo: BenchRepo } | undefined;
+  for (const [label, env] of [["pulumi up", {}], ["pulumi up, PULUMI_SKIP_CHECKPOINTS=true", skip]] as const) {
+    for (const mode of ["notary", "noop"] as const) {
+      const repo = await setupRepository(url, `bench.example.com/${mode}-${label.length}`);
+      const stack = await benchStack(dir, mode, url, repo, { tags: n, ...(mode === "noop" ? { mode } : {}) });
+      const scenario = `${mode === "noop" ? "floor: " : ""}${label}: ${n} new ${mode === "noop" ? "do-nothing dynamic resources, same inputs" : "SignedTags"}`;
+      await measure(scenario, async () => {
+        const { result, cpuMs } = await timedCommand(stack, ["up", "--yes"], env);
+        const perResource = Math.round(stateBytes(stack) / n);
+        return `${summaryOf(result)}; CPU ${cpuMs} ms (CLI, language host, program, provider host); state ${perResource} B per resource`;
+      });
+      if (mode === "notary") {
+        const signed = await signedCount(url, repo, names(n));
+        if (signed !== n) throw new Error(`${scenario}: only ${signed} of ${n} tags signed`);
+        kept ??= { stack, repo };
+      }
+    }
+  }
+  const { stack } = kept!;
+  await measure(`pulumi preview of the ${n} unchanged SignedTags`, async () => {
+    const { result, cpuMs } = await timedCommand(stack, ["preview", "--expect-no-changes"], {});
+    return `${summaryOf(result)}; CPU ${cpuMs} ms`;
+  });
+  await measure(`pulumi refresh of the ${n} SignedTags`, async () => {
+    const { result, cpuMs } = await timedCommand(stack, ["refresh", "--yes"], {});
+    return `${summaryOf(result)}; CPU ${cpuMs} ms`;
+  });
+  // Two stacks (two CI jobs) signing n/2 different tags each on one GUN at the same time.
+  const half = Math.floor(n / 2);
+  const repo = await setupRepository(url, "bench.example.com/two-stacks");
+  const stacks = await Promise.all(["a", "b"].map((salt) => benchStack(dir, `two-${salt}`, url, repo, { tags: half, salt, prefix: salt })));
+  const row = await measure(`two stacks, pulumi up at once, ${half} SignedTags each on one GUN`, async () => {
+    const rs = await Promise.all(stacks.map((s) => s.run(["up", "--yes"])));
+    return rs.map(summaryOf).join(" / ");
+  });
+  const signed = await signedCount(url, repo, [...names(half, "a"), ...names(half, "b")]);
+  row.note = `${row.note}; ${signed} of ${2 * half} tags signed at the end`;
+  if (signed !== 2 * half) throw new Error(row.note);
 }

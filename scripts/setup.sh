@@ -6,8 +6,6 @@
 #      node_modules/.bin first in PATH).
 #   3. the Pulumi CLI and its Node.js language host, built from the Go modules pinned in tools/pulumi by
 #      scripts/pulumi-cli.sh (the machine's Go >= 1.26; several minutes the first time, reused afterwards).
-#   3. with the argument `bench` (`npm run bench`): Go and Debian's grpc-go and protobuf sources, to build the
-#      benchmark's Go engine stand-in (bench/engine).
 # Fast no-op when everything is already there (`npm test` runs it every time).
 # Env: SETUP_SKIP_DOCKER=1 skips installing a docker client.
 set -euo pipefail
@@ -69,16 +67,6 @@ else
     apt_install docker.io
   else
     say "docker client: no Debian package provides it here; docker tests will be skipped"
-  fi
-fi
-
-# --- 1b. the benchmark's Go engine stand-in (only for `setup.sh bench`) -------------------------------------------
-if [ "${1:-}" = "bench" ]; then
-  if command -v go >/dev/null 2>&1 && [ -d /usr/share/gocode/src/google.golang.org/grpc ] && [ -d /usr/share/gocode/src/google.golang.org/protobuf ]; then
-    say "go, grpc-go, protobuf-go: present"
-  else
-    apt_update_once
-    apt_install golang-go golang-google-grpc-dev golang-google-protobuf-dev
   fi
 fi
 

@@ -68,6 +68,8 @@ export interface StepState {
 export interface PulumiResult extends RunResult {
   command: string;
   events: EngineEvent[];
+  /** With `measureCpu`: user + system CPU of the command and every process it started and waited for. */
+  cpuMs?: number;
 }
 
 /** A `pulumi` command that did not exit 0; the message carries the command, its exit code and its output. */
@@ -82,6 +84,8 @@ export class PulumiCommandError extends Error {
 export interface CommandOptions {
   /** Resolve with the result instead of throwing when the command fails. */
   allowFailure?: boolean;
+  /** Run under bash and report the CPU of the whole command tree (bash's `times`) as `cpuMs`. */
+  measureCpu?: boolean;
   /** Extra environment for this command. */
   env?: Record<string, string>;
 }
@@ -154,9 +158,11 @@ export class PulumiStack {
     const engine = ["up", "preview", "refresh", "destroy", "import"].includes(args[0]!);
     const global = ["--non-interactive", "--color", "never", ...(args[0] === "stack" && args[1] === "init" ? [] : ["--stack", this.stack])];
     const full = [...global, args[0]!, ...(engine ? ["--event-log", eventLog] : []), ...args.slice(1)];
-    const r = await runProcess(path.join(PULUMI_BIN, "pulumi"), full, { cwd: this.dir, env: this.env(o.env), timeoutMs: COMMAND_TIMEOUT_MS, input: o.input });
+    const bin = path.join(PULUMI_BIN, "pulumi");
+    const opts = { cwd: this.dir, env: this.env(o.env), timeoutMs: COMMAND_TIMEOUT_MS, input: o.input };
+    const r = o.measureCpu ? await runProcess("bash", ["-c", `"$0" "$@"; rc=$?; times >&2; exit $rc`, bin, ...full], opts) : await runProcess(bin, full, opts);
     const events = engine ? await readEvents(eventLog) : [];
-    const result: PulumiResult = { ...r, command: args.join(" "), events };
+    const result: PulumiResult = { ...r, command: args.join(" "), events, ...(o.measureCpu ? cpuOf(r) : {}) };
     if (r.code !== 0 && !o.allowFailure) throw new PulumiCommandError(result);
     return result;
   }
@@ -226,6 +232,18 @@ export interface DeployedResource {
   retainOnDelete?: boolean;
   dependencies?: string[];
   [k: string]: unknown;
+}
+
+/** Takes bash's `times` (last two stderr lines: shell, then children user and system) off a result. */
+function cpuOf(r: RunResult): { stderr: string; cpuMs: number } {
+  const lines = r.stderr.trimEnd().split("\n");
+  const children = lines.at(-1) ?? "";
+  const ms = (t: string) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t);
+    return m ? Number(m[1]) * 60_000 + Number(m[2]) * 1000 : 0;
+  };
+  const [user = "", system = ""] = children.split(/\s+/);
+  return { stderr: lines.slice(0, -2).join("\n"), cpuMs: Math.round(ms(user) + ms(system)) };
 }
 
 async function readEvents(file: string): Promise<EngineEvent[]> {
