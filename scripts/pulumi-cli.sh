@@ -48,7 +48,7 @@ rm -f "$out/.stamp"
 start=$(date +%s)
 (
   cd "$src"
-  export GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=0
+  export GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0
   "$go" build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
     -o "../../$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
   "$go" build -trimpath -ldflags "-s -w -X main.version=${version#v}" -o "../../$out/pulumi-language-nodejs" ./langhost

@@ -19,6 +19,7 @@ import path from "node:path";
 import { after, before } from "node:test";
 import { writePrivateKeyFile } from "../../sdk/src/crypto/keyfile.ts";
 import { lateBound } from "../support/per-file.ts";
+import { requestsIn, type LoggedRequest } from "../support/server-log.ts";
 import { PulumiStack, type CommandOptions, type EngineEvent, type PulumiResult } from "../support/pulumi-cli.ts";
 import { dockerTrustInspect, makeTempDir, notaryCli, notaryOk, startNotaryServer, type DockerTrustInfo, type NotaryServer } from "../support/stack.ts";
 import { fromExport, isSecret, stripSecrets, UNKNOWN, type PropertyMap } from "../support/wire.ts";
@@ -245,9 +246,9 @@ export class ExampleEnv {
   readonly timings: { command: string; ms: number }[] = [];
   private readonly stacks: ExampleStack[] = [];
 
-  private constructor(name: string, server: NotaryServer, trustDir: string, dockerConfig: string, stack: ExampleStack) {
+  private constructor(name: string, dir: string, server: NotaryServer, trustDir: string, dockerConfig: string, stack: ExampleStack) {
     this.name = name;
-    this.dir = path.join(ROOT, "examples", name);
+    this.dir = dir;
     this.project = projectName(this.dir);
     this.server = server;
     this.trustDir = trustDir;
@@ -257,17 +258,18 @@ export class ExampleEnv {
     this.config = { "notary:serverUrl": server.url, "notary:caPem": server.caPem! };
   }
 
-  static async start(name: string): Promise<ExampleEnv> {
+  /** Example `name` (examples/<name>), or the program in `dir` (relative to the repository root). */
+  static async start(name: string, dir = path.join("examples", name)): Promise<ExampleEnv> {
     const server = await startNotaryServer({ tls: true });
-    const stack = new ExampleStack(await PulumiStack.init({ dir: path.join("examples", name), stack: "dev" }));
-    return new ExampleEnv(name, server, await makeTempDir("notary-trust"), await makeTempDir("docker-config"), stack);
+    const stack = new ExampleStack(await PulumiStack.init({ dir, stack: "dev" }));
+    return new ExampleEnv(name, path.resolve(ROOT, dir), server, await makeTempDir("notary-trust"), await makeTempDir("docker-config"), stack);
   }
 
   /** The test file's env for example `name`: started in `before` (then `setup`); in `after` checked for leaks, stopped. */
-  static perFile(name: string, hooks: { setup?: (env: ExampleEnv) => Promise<void> | void; teardown?: () => Promise<void> } = {}): ExampleEnv {
+  static perFile(name: string, hooks: { setup?: (env: ExampleEnv) => Promise<void> | void; teardown?: () => Promise<void>; dir?: string } = {}): ExampleEnv {
     let started: ExampleEnv | undefined;
     before(async () => {
-      started = await ExampleEnv.start(name);
+      started = await ExampleEnv.start(name, hooks.dir);
       await hooks.setup?.(started);
     });
     after(async () => {
@@ -540,21 +542,11 @@ export class ExampleEnv {
 // ---------------------------------------------------------------------------------------------------------------------
 // The notary server's request log: the oracle for "no network"
 
-export type LoggedRequest = { method: string; uri: string; status: number };
+export type { LoggedRequest };
 
 /** Every request the notary server logged ("response completed" lines). */
 export function serverRequests(server: NotaryServer): LoggedRequest[] {
-  const out: LoggedRequest[] = [];
-  for (const line of server.log().split("\n")) {
-    if (!line.includes('"response completed"')) continue;
-    try {
-      const j = JSON.parse(line) as Record<string, unknown>;
-      out.push({ method: String(j["http.request.method"]), uri: String(j["http.request.uri"]), status: Number(j["http.response.status"]) });
-    } catch {
-      /* a torn last line */
-    }
-  }
-  return out;
+  return requestsIn(server.log());
 }
 
 /** `{ name: resultOp }` of a refresh (custom resources only). */

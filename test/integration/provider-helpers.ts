@@ -16,6 +16,7 @@
  */
 import { after, before } from "node:test";
 import { lateBound } from "../support/per-file.ts";
+import { requestsIn, type LoggedRequest } from "../support/server-log.ts";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -360,25 +361,11 @@ export { HostCallError, CheckFailedError };
 // ---------------------------------------------------------------------------------------------------------------------
 // Network oracle: the notary server's request log
 
-export type LoggedRequest = { method: string; uri: string; status: number; agent: string };
+export type { LoggedRequest };
 
+/** Every request the notary server logged ("response completed" lines). */
 export function serverRequests(server: NotaryServer): LoggedRequest[] {
-  const out: LoggedRequest[] = [];
-  for (const line of server.log().split("\n")) {
-    if (!line.includes('"response completed"')) continue;
-    try {
-      const j = JSON.parse(line) as Record<string, unknown>;
-      out.push({
-        method: String(j["http.request.method"]),
-        uri: String(j["http.request.uri"]),
-        status: Number(j["http.response.status"]),
-        agent: String(j["http.request.useragent"] ?? ""),
-      });
-    } catch {
-      /* a torn last line */
-    }
-  }
-  return out;
+  return requestsIn(server.log());
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 // Requests a notary-server served, read from its JSON log ("response completed" lines at level info).
-export type LoggedRequest = { method: string; uri: string; status: number; remote: string };
+export type LoggedRequest = { method: string; uri: string; status: number; remote: string; agent: string };
 
 export function requestsIn(log: string): LoggedRequest[] {
   const out: LoggedRequest[] = [];
@@ -12,6 +12,7 @@ export function requestsIn(log: string): LoggedRequest[] {
         uri: String(j["http.request.uri"]),
         status: Number(j["http.response.status"]),
         remote: String(j["http.request.remoteaddr"]),
+        agent: String(j["http.request.useragent"] ?? ""),
       });
     } catch {
       /* partial line */

@@ -7,6 +7,7 @@ import * as roles from "./roles.ts";
 import * as signedTag from "./signed-tag.ts";
 import * as keyImpl from "./key.ts";
 import { readConfig, type ProviderConfig } from "./common.ts";
+import { rememberKeys } from "./keyring.ts";
 import type { CheckFailure, DiffResult } from "./checks.ts";
 
 export * from "./common.ts";
@@ -54,33 +55,51 @@ type Any = any;
 const coded = <T extends Crud>(c: T): T =>
   Object.fromEntries(Object.entries(c).map(([k, f]) => [k, withErrorCode(f as (...a: unknown[]) => unknown)])) as T;
 
+/**
+ * After a create or update succeeded, the host remembers the private keys of its inputs for the GUN (keyring.ts), so
+ * deletes later in the same command can sign with keys rotated by it.
+ */
+const remembering = <T extends Crud>(c: T): T => ({
+  ...c,
+  create: async (config: ProviderConfig, inputs: Any) => {
+    const r = await c.create(config, inputs);
+    rememberKeys(inputs);
+    return r;
+  },
+  update: async (config: ProviderConfig, id: string, olds: Any, news: Any) => {
+    const r = await c.update(config, id, olds, news);
+    rememberKeys(news);
+    return r;
+  },
+});
+
 /** The CRUD table the providers call (`rt.crud[kind][method]`), every entry with coded error messages. */
 export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" | "key", Crud> = {
-  repository: coded({
+  repository: remembering(coded({
     check: (_c, _o, news) => ({ inputs: news, failures: repository.checkRepository(news) }),
     diff: (c, _id, olds, news) => repository.diffRepository(olds, news, c),
     create: (c, inputs) => repository.createRepository(c, inputs),
     read: (c, _id, props) => repository.readRepository(c, props),
     update: (c, _id, olds, news) => repository.updateRepository(c, olds, news),
     delete: (c, _id, props) => repository.deleteRepository(c, props),
-  }),
-  delegation: coded({
+  })),
+  delegation: remembering(coded({
     check: (_c, _o, news) => ({ inputs: news, failures: roles.checkDelegation(news) }),
     diff: (c, _id, olds, news) => roles.diffDelegation(olds, news, c),
     create: (c, inputs) => roles.createDelegation(c, inputs),
     read: (c, _id, props) => roles.readDelegation(c, props),
     update: (c, _id, olds, news) => roles.updateDelegation(c, olds, news),
     delete: (c, _id, props) => roles.deleteDelegation(c, props),
-  }),
-  signer: coded({
+  })),
+  signer: remembering(coded({
     check: (_c, _o, news) => ({ inputs: news, failures: roles.checkSigner(news) }),
     diff: (_c, _id, olds, news) => roles.diffSigner(olds, news),
     create: (c, inputs) => roles.createSigner(c, inputs),
     read: (c, _id, props) => roles.readSigner(c, props),
     update: (c, _id, olds, news) => roles.updateSigner(c, olds, news),
     delete: (c, _id, props) => roles.deleteSigner(c, props),
-  }),
-  signedTag: coded({
+  })),
+  signedTag: remembering(coded({
     check: (c, olds, news) => {
       const failures = signedTag.checkSignedTag(news);
       // A check with no old inputs precedes a create: announce the change so it can ride along with other publishes.
@@ -91,13 +110,14 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
       const d = signedTag.diffSignedTag(olds, news, c);
       // An update is planned: announce it (a replacement goes through delete and create instead).
       if (d.changes && !d.replaces?.length) signedTag.stageSignedTag(c, olds, news);
-      return d;
+      // A rotated signing key alone is an update too, which only records the key (nothing to announce).
+      return d.changes ? d : { changes: signedTag.signingKeysRotated(olds, news) };
     },
     create: (c, inputs) => signedTag.createSignedTag(c, inputs),
     read: (c, _id, props) => signedTag.readSignedTag(c, props),
     update: (c, _id, olds, news) => signedTag.updateSignedTag(c, olds, news),
     delete: (c, _id, props) => signedTag.deleteSignedTag(c, props),
-  }),
+  })),
   key: coded({
     check: (_c, _o, news) => ({ inputs: news, failures: keyImpl.checkKey(news) }),
     diff: (_c, _id, olds, news) => keyImpl.diffKey(olds, news),

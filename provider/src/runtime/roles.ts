@@ -9,6 +9,7 @@ import { checkServerInput, isDue, lifetimeDays, isUnknown, parsePrivateKey, pars
 import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
 import { expiryPolicy } from "./repository.ts";
+import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
 
 /** How a dependent resource finds and verifies its repository. */
 export type RepoRef = {
@@ -111,8 +112,21 @@ export function diffDelegation(olds: DelegationOutputs, news: DelegationInputs, 
       want.threshold !== olds.serverThreshold ||
       JSON.stringify(want.paths) !== JSON.stringify(olds.serverPaths) ||
       renew ||
-      (!!news.signingKeys?.length && olds.version === 0),
+      (!!news.signingKeys?.length && olds.version === 0) ||
+      // A rotated parent or signing key: the saved state must hold the key that signs now (see updateDelegation).
+      !sameKeys(olds.parentKey, news.parentKey, "parentKey") ||
+      !sameKeys(olds.signingKeys ?? [], news.signingKeys ?? [], "signingKeys"),
   };
+}
+
+/** Does the server already hold what `inputs` declare for the role (no write needed but perhaps a renewal)? */
+function delegationInPlace(inputs: DelegationInputs, state: RepoState, renewBeforeDays: number): boolean {
+  const entry = delegationEntry(state, inputs.role);
+  const want = desiredDelegation(inputs);
+  if (!entry || !sameSet(want.keyIds, entry.keyids) || want.threshold !== entry.threshold || JSON.stringify(want.paths) !== JSON.stringify(entry.paths)) return false;
+  if (!inputs.signingKeys?.length) return true;
+  const file = roleFile(state, inputs.role);
+  return !!file && file.status === "valid" && !isDue(file.file.signed.expires, renewBeforeDays, new Date(), lifetimeDays(inputs.role, inputs.repositoryExpiry));
 }
 
 function delegationOutputs(inputs: DelegationInputs, state: RepoState): DelegationOutputs {
@@ -152,8 +166,12 @@ export async function createDelegation(config: ProviderConfig, inputs: Delegatio
   return { id: `${inputs.gun}#${inputs.role}`, outs };
 }
 
-export function updateDelegation(config: ProviderConfig, _olds: DelegationOutputs, news: DelegationInputs) {
-  return applyDelegation(config, news, news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS);
+/** An update whose only change is a rotated key records it without a server write; anything else publishes. */
+export async function updateDelegation(config: ProviderConfig, _olds: DelegationOutputs, news: DelegationInputs) {
+  const renewBeforeDays = news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
+  const state = await repoOf(config, news).current({ allowExpiredTargets: true });
+  if (state.roles.get("targets")!.status === "valid" && delegationInPlace(news, state, renewBeforeDays)) return delegationOutputs(news, state);
+  return applyDelegation(config, news, renewBeforeDays);
 }
 
 export async function readDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<DelegationOutputs | undefined> {
@@ -167,7 +185,10 @@ export async function readDelegation(config: ProviderConfig, olds: DelegationOut
 export async function deleteDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<void> {
   const repo = repoOf(config, olds);
   if (!(await stateOf(repo))) return;
-  await repo.publish([{ type: "removeDelegation", name: olds.role }], { keys: [parsePrivateKey(olds.parentKey, "parentKey")] });
+  const saved = [parsePrivateKey(olds.parentKey, "parentKey")];
+  await explainStaleKey({ kind: "Delegation", name: olds.role, input: "parentKey", savedKeyIds: saved.map((k) => k.id) }, () =>
+    repo.publish([{ type: "removeDelegation", name: olds.role }], { keys: withKnownKeys(olds.gun, saved) }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -228,7 +249,8 @@ export function diffSigner(olds: SignerOutputs, news: SignerInputs): DiffResult 
   }
   if (isUnknown(news)) return { changes: true };
   const want = signerKeys(news).keyIds;
-  return { changes: !sameSet(want, olds.serverKeyIds) || !sameSet(want, olds.releasesKeyIds) };
+  const rotated = !sameKeys(olds.targetsKey, news.targetsKey, "targetsKey"); // recorded without a write: updateSigner
+  return { changes: !sameSet(want, olds.serverKeyIds) || !sameSet(want, olds.releasesKeyIds) || rotated };
 }
 
 /** Key IDs of every delegation of `targets` but `role` and releases: keys other signers still sign releases with. */
@@ -257,8 +279,13 @@ export async function createSigner(config: ProviderConfig, inputs: SignerInputs)
   return { id: `${inputs.gun}#signer/${inputs.name}`, outs: await applySigner(config, inputs, []) };
 }
 
-export function updateSigner(config: ProviderConfig, olds: SignerOutputs, news: SignerInputs) {
-  return applySigner(config, news, olds.keyIds ?? []);
+/** An update whose only change is a rotated targets key records it without a server write; anything else publishes. */
+export async function updateSigner(config: ProviderConfig, olds: SignerOutputs, news: SignerInputs) {
+  const state = await repoOf(config, news).current({ allowExpiredTargets: true });
+  const now = signerOutputs(news, state);
+  const want = signerKeys(news).keyIds;
+  const inPlace = state.roles.get("targets")!.status === "valid" && sameSet(want, now.serverKeyIds) && sameSet(want, now.releasesKeyIds);
+  return inPlace ? now : applySigner(config, news, olds.keyIds ?? []);
 }
 
 export async function readSigner(config: ProviderConfig, olds: SignerOutputs): Promise<SignerOutputs | undefined> {
@@ -282,6 +309,9 @@ export async function deleteSigner(config: ProviderConfig, olds: SignerOutputs):
   const drop = (olds.keyIds ?? []).filter((id) => !otherKeys.has(id));
   const changes: Change[] = [{ type: "removeDelegation", name: role }];
   if (drop.length) changes.push({ type: "removeDelegationKeys", name: RELEASES_ROLE, keyIds: drop });
-  await repo.publish(changes, { keys: [parsePrivateKey(olds.targetsKey, "targetsKey")] });
+  const saved = [parsePrivateKey(olds.targetsKey, "targetsKey")];
+  await explainStaleKey({ kind: "Signer", name: olds.name, input: "targetsKey", savedKeyIds: saved.map((k) => k.id) }, () =>
+    repo.publish(changes, { keys: withKnownKeys(olds.gun, saved) }),
+  );
 }
 

@@ -16,6 +16,7 @@ import type { Change, RepoState, FileMeta } from "../../../sdk/src/index.ts";
 import { DEFAULT_RENEW_BEFORE_DAYS, currentOf, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
 import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
 import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
+import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
 
 export type RegistryInput = { username?: string; password?: string; insecure?: boolean; caPem?: string };
 
@@ -258,7 +259,17 @@ export async function createSignedTag(config: ProviderConfig, inputs: SignedTagI
   return { id: `${inputs.gun}:${inputs.tag}@${outs.signedRole}`, outs };
 }
 
-export function updateSignedTag(config: ProviderConfig, olds: SignedTagOutputs, news: SignedTagInputs) {
+/** Whether the only change is a rotated signing key (recorded in the state without a server write). */
+export function signingKeysRotated(olds: SignedTagOutputs, news: SignedTagInputs): boolean {
+  return !isUnknown(news) && !sameKeys(olds.signingKeys, news.signingKeys, "signingKeys");
+}
+
+export async function updateSignedTag(config: ProviderConfig, olds: SignedTagOutputs, news: SignedTagInputs) {
+  if (!diffSignedTag(olds, news, config).changes) {
+    const state = await currentOf(repoOf(config, news));
+    const roles = olds.signedRoles ?? [olds.signedRole];
+    return outputsOf(news, state, roles, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });
+  }
   return apply(config, news, olds);
 }
 
@@ -275,9 +286,11 @@ export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutpu
 export async function deleteSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<void> {
   const repo = repoOf(config, olds);
   if (!(await stateOf(repo))) return;
-  const keys = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
+  const saved = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
   const roles = olds.signedRoles ?? [olds.signedRole];
   // Same owner id as the tag's staged intent, so a stale intent can never re-sign what this removes.
-  await repo.publish(roles.map((role) => ({ type: "removeTarget" as const, role, name: olds.tag })), { keys, id: stageId(olds) });
+  await explainStaleKey({ kind: "SignedTag", name: olds.tag, input: "signingKeys", savedKeyIds: saved.map((k) => k.id) }, () =>
+    repo.publish(roles.map((role) => ({ type: "removeTarget" as const, role, name: olds.tag })), { keys: withKnownKeys(olds.gun, saved), id: stageId(olds) }),
+  );
 }
 

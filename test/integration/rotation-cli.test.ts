@@ -1,0 +1,72 @@
+// Key rotation with dependents through the real Pulumi CLI (issue 10, item 1): one `pulumi up` rotates the
+// repository's targets key, re-points a tag and removes a Signer (with its tag); a Delegation with threshold 2 and a
+// tag signed by the targets key depend on the rotated key. Before the fix, the Signer's delete signed with the key in
+// its saved state and failed (SIGNING_KEY_MISSING), again on every `up`, and `destroy` failed for every dependent
+// whose saved key was stale. Now: the dependents' saved keys follow the rotation without a server write, deletes in
+// the same run sign with the rotated key, and destroy runs through. Checked with notary and docker.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { ExampleEnv, fakeManifest, hex, ops, plain, T } from "./example-helpers.ts";
+
+const env = ExampleEnv.perFile("rotation", { dir: "test/fixtures/rotation-program" });
+
+describe("targets key rotation with dependents, through the CLI", () => {
+  let gun: string;
+  const m1 = fakeManifest("rotation v1");
+  const m2 = fakeManifest("rotation v2");
+
+  before(() => {
+    gun = env.gun("team/rotation");
+    env.set("gun", gun);
+    env.set("digest", m1.digest);
+    env.set("size", String(m1.size));
+  });
+
+  test("up: repository, signer, delegation (threshold 2) and tags", async () => {
+    await env.up();
+    assert.deepEqual((await env.notaryList(gun)).map((x) => x.name).sort(), ["v1", "v2"]);
+    const dels = await env.notaryDelegations(gun);
+    assert.deepEqual(dels.find((d) => d.role === "targets/qa")?.threshold, 2);
+    env.assertStateSecrets([[T.repository, "app", "targetsKey"], [T.signer, "ci", "targetsKey"], [T.delegation, "qa", "parentKey"]]);
+  });
+
+  test("one up rotates the targets key, re-points a tag and removes the Signer: it succeeds, and the stack is not stuck", async () => {
+    const qaVersion = env.outputs(T.delegation, "qa")["version"];
+    env.set("activeTargetsKey", "targets-2");
+    env.set("dropSigner", "true");
+    env.set("digest", m2.digest);
+    env.set("size", String(m2.size));
+    const r = await env.up();
+    const o = ops(r);
+    assert.equal(o["app"], "update", "the repository rotates its targets key");
+    assert.equal(o["Signer:ci"], "delete", "the signer is removed in the same run");
+    assert.equal(o["v1"], "delete", "and its tag");
+    assert.equal(o["qa"], "update", "the delegation's saved parent key follows the rotation");
+    assert.equal(o["v2"], "update");
+    const newTargets = env.outputs(T.key, "targets-2")["keyId"];
+    assert.equal(plain(r.outputs)["targetsKeyId"], newTargets);
+    // The delegation's role file was not re-signed: only its saved key changed.
+    assert.equal(env.outputs(T.delegation, "qa")["version"], qaVersion, "no write for the delegation");
+    assert.equal(env.outputs(T.delegation, "qa")["parentKey"], env.outputs(T.key, "targets-2")["privateKeyPem"]);
+
+    // notary and docker: the signer and its tag are gone, v2 points at the new digest, targets is signed by the new key.
+    assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest]), [["v2", hex(m2.digest)]]);
+    const dels = await env.notaryDelegations(gun);
+    assert.ok(!dels.some((d) => d.role === "targets/ci"), "targets/ci removed");
+    const info = await env.dockerInspect(gun);
+    assert.deepEqual(info.AdministrativeKeys.find((k) => k.Name === "Repository")?.Keys.map((k) => k.ID), [newTargets]);
+    assert.deepEqual(info.Signers.map((s) => s.Name), ["qa"]);
+
+    // The next commands see nothing to do.
+    await env.expectNoChanges();
+    await env.previewRefresh({ expectNoChanges: true });
+  });
+
+  test("destroy afterwards removes every dependent (their saved keys are current)", async () => {
+    const { result } = await env.destroy();
+    assert.match(result.stdout, /Resources:\n\s+- \d+ deleted/);
+    assert.equal(env.stack.size, 0);
+    assert.deepEqual(await env.notaryList(gun), []);
+    assert.ok(!(await env.notaryDelegations(gun)).some((d) => d.role === "targets/qa"), "targets/qa removed");
+  });
+});
