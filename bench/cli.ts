@@ -123,6 +123,18 @@ export async function cliScenarios(o: { url: string; n: number; measure: Measure
       }
     }
   }
+  // The engine runs at most --parallel creates at once (default 8 here: 4 × 2 cores), and a SignedTag's create
+  // returns once its tag is published, so one publish carries at most that many tags: more parallelism, fewer publishes.
+  {
+    const repo = await setupRepository(url, "bench.example.com/parallel-64");
+    const stack = await benchStack(dir, "parallel", url, repo, { tags: n });
+    await measure(`pulumi up --parallel 64, PULUMI_SKIP_CHECKPOINTS=true: ${n} new SignedTags`, async () => {
+      const { result, cpuMs } = await timedCommand(stack, ["up", "--yes", "--parallel", "64"], skip);
+      return `${summaryOf(result)}; CPU ${cpuMs} ms`;
+    });
+    const signed = await signedCount(url, repo, names(n));
+    if (signed !== n) throw new Error(`--parallel 64: only ${signed} of ${n} tags signed`);
+  }
   const { stack } = kept!;
   await measure(`pulumi preview of the ${n} unchanged SignedTags`, async () => {
     const { result, cpuMs } = await timedCommand(stack, ["preview", "--expect-no-changes"], {});
