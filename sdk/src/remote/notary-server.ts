@@ -70,6 +70,17 @@ export function serverError(res: HttpResponse, what: string, gun: string): Notar
       { details: { ...details, missingKeyIds: ids } },
     );
   }
+  if (res.status >= 500 || res.status === 408 || res.status === 429) {
+    // As the Go client reads it (httpstore.go › translateStatusToError: ErrServerUnavailable): the server, or a proxy
+    // in front of it, could not serve the request; nothing about the content was judged.
+    const said = e.code ? ` ${e.code}${e.message ? `: ${e.message}` : ""}` : "";
+    return new NotaryError(
+      "SERVER_UNAVAILABLE",
+      `${what}: the notary server is unavailable (HTTP ${res.status}${said}); it did not accept this request. ` +
+        `This is temporary on the server's side: run the command again later (it is safe to repeat)`,
+      { details: { ...details, retryable: true } },
+    );
+  }
   if (e.code === "VERSION") {
     return new NotaryError(
       "SERVER_VERSION_CONFLICT",
