@@ -8,13 +8,13 @@ import { createHttpClient, type HttpClient, type HttpClientOptions, type HttpSta
 import { createAuthenticator, resolveCredentials, type Authenticator, type Credentials } from "./remote/auth.ts";
 import { createTransport } from "./remote/transport.ts";
 import { NotaryServer } from "./remote/notary-server.ts";
-import { updateRepository, readableState, type RepoState, type TrustAnchor } from "./trust/update.ts";
+import { belowFloor, floorOf, maxFloor, updateRepository, readableState, type RepoState, type TrustAnchor, type VersionFloor } from "./trust/update.ts";
 import { applyChange, createDraft, type Change, type Draft } from "./metadata/changes.ts";
 import { assertCanSign, signabilityKey } from "./metadata/signability.ts";
 import { draftBatch } from "./trust/batch-draft.ts";
 import { targetsInEffect } from "./trust/in-effect.ts";
 import { StagingPace, LINGER_MAX_MS } from "./trust/linger.ts";
-import { finalizeDraft, holdsRoleKeys, holdsSnapshotKey, type ExpiryPolicy } from "./metadata/finalize.ts";
+import { finalizeDraft, holdsRoleKeys, holdsSnapshotKey, type ExpiryPolicy, type FinalizedDraft } from "./metadata/finalize.ts";
 import { assertGun } from "./metadata/roles.ts";
 import { sha256Hex } from "./crypto/keys.ts";
 import { PrivateKey } from "./crypto/sign.ts";
@@ -41,6 +41,12 @@ export type ServerOptions = {
 
 export type RepositoryOptions = {
   anchor?: TrustAnchor;
+  /**
+   * Versions verified before, by role, that reads must not go below (METADATA_ROLLBACK): carry `repo.floor` from one
+   * process to the next, as notary's client keeps its cache, so a server replaying older metadata is caught. Merged
+   * with what this handle has verified itself; configure() raises it, never lowers it.
+   */
+  floor?: VersionFloor;
   expiry?: ExpiryPolicy;
   /** Retries of a publish that lost a version race (re-fetch, re-apply, re-sign). Default 8. */
   maxAttempts?: number;
@@ -178,9 +184,11 @@ export class Repository {
     this.#anchor = opts.anchor ?? {};
     this.#expiry = opts.expiry ?? {};
     this.#maxAttempts = opts.maxAttempts ?? 8;
+    this.#floor = opts.floor ?? {};
   }
 
   configure(opts: RepositoryOptions): void {
+    if (opts.floor) this.#floor = maxFloor(this.#floor, opts.floor);
     if (opts.anchor) this.#anchor = opts.anchor;
     if (opts.expiry) this.#expiry = opts.expiry;
     if (opts.maxAttempts) this.#maxAttempts = opts.maxAttempts;
@@ -189,6 +197,13 @@ export class Repository {
   /** The last verified state, if any (no network). */
   get state(): RepoState | undefined {
     return this.#state;
+  }
+
+  #floor: VersionFloor;
+
+  /** The versions no later read may go below: what this handle verified or uploaded, and the floor it was given. */
+  get floor(): VersionFloor {
+    return maxFloor(this.#floor, this.#state ? floorOf(this.#state) : undefined);
   }
 
   #remember(role: string, bytes: Uint8Array): void {
@@ -223,6 +238,8 @@ export class Repository {
    * concurrent caller. A process that runs for one deployment fetches each repository once.
    */
   async current(opts: ReadOptions = {}): Promise<RepoState> {
+    // A floor raised since the state was read (configure) that the state is below: read again (the fetch enforces it).
+    if (this.#state && belowFloor(this.#state, this.#floor)) this.#state = undefined;
     if (!this.#state) return this.fetch(opts);
     return opts.allowExpiredTargets ? this.#state : readableState(this.#state);
   }
@@ -243,6 +260,7 @@ export class Repository {
       now: this.#client.now(),
       anchor: this.#state ? { trustedRoot: this.#state.root.bytes } : this.#anchor,
       ...(this.#state ? { previous: this.#state } : {}),
+      floor: this.#floor,
       known: this.#knownLookup,
       ownFiles: (name) => this.#own.get(name),
       allowExpiredTargets: true,
@@ -471,6 +489,9 @@ export class Repository {
         for (const f of fin.files) this.#remember(f.role, f.bytes);
         for (const [role, f] of fin.targets) this.#own.set(`${role}.${sha256Hex(f.bytes)}`, f);
         if (fin.root) this.#anchor = { trustedRoot: fin.root.bytes };
+        // The read-back must show at least what we uploaded, under a timestamp the server made after it: a replay of
+        // the state from before the publish is a rollback, not a lost race.
+        this.#floor = maxFloor(this.#floor, uploadedFloor(state, fin));
         const after = await this.#fetchShared();
         const published = fin.files.map((f) => f.role);
         for (const p of live) p.resolve({ state: after, published, attempts });
@@ -572,3 +593,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** What a read-back after an upload must at least show: the files uploaded, and a timestamp newer than `before`'s. */
+function uploadedFloor(before: RepoState, fin: FinalizedDraft): VersionFloor {
+  const out: Record<string, number> = { timestamp: before.timestamp.signed.version + 1 };
+  if (fin.root) out["root"] = fin.root.signed.version;
+  out["snapshot"] = fin.snapshot ? fin.snapshot.signed.version : before.snapshot.signed.version + 1; // server-made otherwise
+  for (const [role, f] of fin.targets) out[role] = f.signed.version;
+  return out;
+}

@@ -50,7 +50,8 @@ export type {
 } from "./metadata/types.ts";
 
 export { updateRepository } from "./trust/update.ts";
-export type { RepoState, TrustAnchor, MetadataFetcher, TargetsRoleState } from "./trust/update.ts";
+export type { RepoState, TrustAnchor, MetadataFetcher, TargetsRoleState, VersionFloor } from "./trust/update.ts";
+export { floorOf } from "./trust/update.ts";
 export { listTargets, lookupTarget } from "./trust/read.ts";
 export type { TargetEntry } from "./trust/read.ts";
 

@@ -127,6 +127,23 @@ describe("examples/multi-arch", () => {
     assert.deepEqual((await env.dockerInspect(gun)).SignedTags.map((s) => s.SignedTag), ["v1", "v2"]);
   });
 
+  test("v1 pushed again as a new manifest list: the preview shows the move (old and new digest) without asking notary, up re-signs it", async () => {
+    const old = v1;
+    v1 = await pushOciImage(registry.host, "team/app", "v1", { multiArch: true, format: "docker" }); // a release re-tagged
+    assert.notEqual(v1.digest, old.digest, "a new list");
+    const p = await env.withoutNetwork("pulumi preview --diff (v1 moved)", () => env.preview({ args: ["--diff"] }));
+    assert.equal(ops(p)["tag-v1"], "update");
+    assert.deepEqual(Object.entries(ops(p)).filter(([n, op]) => n !== "tag-v1" && op !== "same"), []);
+    assert.match(p.result.stdout, new RegExp(`resolvedDigest\\s*:\\s*"${old.digest}" => "${v1.digest}"`), "the preview names the old and the new digest");
+
+    const r = await env.up();
+    assert.equal(ops(r)["tag-v1"], "update");
+    assert.deepEqual(plain(r.outputs)["digests"], [v1.digest, v2.digest]);
+    assert.deepEqual((await env.notaryList(gun)).find((x) => x.name === "v1")?.digest, hex(v1.digest));
+    assert.deepEqual((await env.dockerInspect(gun)).SignedTags.find((s) => s.SignedTag === "v1")?.Digest, hex(v1.digest));
+    await env.expectNoChanges();
+  });
+
   test("stack export holds no private key, passphrase or password in clear", async () => {
     await env.assertNoLeaks();
   });

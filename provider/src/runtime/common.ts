@@ -46,7 +46,11 @@ export type ServerInput = {
 };
 
 /** Stack configuration (`notary:*` keys), read by the providers' `configure`. */
-export type ProviderConfig = ServerInput & { renewBeforeDays?: number };
+export type ProviderConfig = ServerInput & {
+  renewBeforeDays?: number;
+  /** `notary:acceptRollback`: read without the versions this stack's state recorded as a floor (one command, deliberately). */
+  acceptRollback?: boolean;
+};
 
 export const CONFIG_KEYS = {
   url: "notary:serverUrl",
@@ -58,6 +62,7 @@ export const CONFIG_KEYS = {
   password: "notary:password",
   renewBeforeDays: "notary:renewBeforeDays",
   timeoutSeconds: "notary:timeoutSeconds",
+  acceptRollback: "notary:acceptRollback",
 } as const;
 
 /**
@@ -69,7 +74,7 @@ export function readConfig(get: (key: string) => string | undefined): ProviderCo
   for (const [field, key] of Object.entries(CONFIG_KEYS)) {
     const v = get(key);
     if (v === undefined || v === "") continue;
-    if (field === "insecureSkipVerify") c.insecureSkipVerify = v === "true";
+    if (field === "insecureSkipVerify" || field === "acceptRollback") c[field] = v === "true";
     else if (field === "renewBeforeDays" || field === "timeoutSeconds") {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0 || (field === "timeoutSeconds" && n === 0)) {
@@ -180,6 +185,19 @@ export async function stateOf(repo: SdkRepository, opts: ReadOptions = {}): Prom
     if (isNotaryError(e, "METADATA_NOT_FOUND") && !repo.state && e.details?.["role"] === "root") return undefined;
     throw e;
   }
+}
+
+/**
+ * Rollback protection across commands: the versions a resource's state recorded are the floor of every read this
+ * command makes of the repository (the SDK refuses anything older with METADATA_ROLLBACK), as notary's client keeps
+ * what it verified on disk. The floor only rises within a process; `notary:acceptRollback` leaves it out.
+ */
+export function applyFloor(repo: SdkRepository, config: ProviderConfig, floor: Record<string, number | undefined>): SdkRepository {
+  if (config.acceptRollback) return repo;
+  const f: Record<string, number> = {};
+  for (const [role, v] of Object.entries(floor)) if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) f[role] = v;
+  repo.configure({ floor: f });
+  return repo;
 }
 
 /** `repo.current()`, whose METADATA_EXPIRED for an expired targets also says what renews it. */

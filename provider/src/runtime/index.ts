@@ -27,6 +27,12 @@ export function withErrorCode<A extends unknown[], R>(f: (...args: A) => R): (..
     const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
     if (e instanceof Error && typeof code === "string" && /^[A-Z][A-Z0-9_]*$/.test(code) && !e.message.startsWith(`${code}: `)) {
       e.message = `${code}: ${e.message}`;
+      if (code === "METADATA_ROLLBACK") {
+        e.message +=
+          ". The versions already trusted come from this stack's state. If the server was restored from a backup, accept " +
+          "its older metadata for one command: `pulumi config set notary:acceptRollback true`, run `pulumi refresh`, then " +
+          "`pulumi config rm notary:acceptRollback`";
+      }
     }
     throw e;
   };
@@ -41,7 +47,7 @@ export function withErrorCode<A extends unknown[], R>(f: (...args: A) => R): (..
 }
 
 type Crud = {
-  check(config: ProviderConfig, olds: Any, news: Any): { inputs: Any; failures: CheckFailure[] };
+  check(config: ProviderConfig, olds: Any, news: Any): { inputs: Any; failures: CheckFailure[] } | Promise<{ inputs: Any; failures: CheckFailure[] }>;
   diff(config: ProviderConfig, id: string, olds: Any, news: Any): DiffResult;
   create(config: ProviderConfig, inputs: Any): Promise<{ id: string; outs: Any }> | { id: string; outs: Any };
   /** undefined when the object is gone (the engine then drops it from state). */
@@ -100,11 +106,13 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
     delete: (c, _id, props) => roles.deleteSigner(c, props),
   })),
   signedTag: remembering(coded({
-    check: (c, olds, news) => {
+    check: async (c, olds, news) => {
       const failures = signedTag.checkSignedTag(news);
+      if (failures.length) return { inputs: news, failures };
+      const inputs = await signedTag.resolveFloating(news); // an image given by tag is resolved again (see there)
       // A check with no old inputs precedes a create: announce the change so it can ride along with other publishes.
-      if (failures.length === 0 && (!olds || Object.keys(olds).length === 0)) signedTag.stageSignedTag(c, undefined, news);
-      return { inputs: news, failures };
+      if (!olds || Object.keys(olds).length === 0) signedTag.stageSignedTag(c, undefined, inputs);
+      return { inputs, failures };
     },
     diff: (c, _id, olds, news) => {
       const d = signedTag.diffSignedTag(olds, news, c);

@@ -25,6 +25,7 @@ import {
   parsePrivateKey,
   plain,
   repositoryFor,
+  applyFloor,
   type ProviderConfig,
   type ServerInput,
   stateOf,
@@ -274,7 +275,7 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
     ...(inputs.snapshotKey ? { snapshot: parsePrivateKey(inputs.snapshotKey, "snapshotKey") } : {}),
     ...(olds.rootKey ? { oldRoot: parsePrivateKey(olds.rootKey, "rootKey") } : {}),
   };
-  const repo = repositoryFor(config, inputs.server, inputs.gun, { trustedRoot: olds.trustedRoot });
+  const repo = applyFloor(repositoryFor(config, inputs.server, inputs.gun, { trustedRoot: olds.trustedRoot }), config, olds.versions ?? {});
   repo.configure({ expiry: expiryPolicy(inputs.expiry) });
   let state = await repo.current({ allowExpiredTargets: true });
   const policyChanged = JSON.stringify(inputs.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {});
@@ -290,7 +291,7 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
 
 /** Refresh: what the server verifiably holds now; undefined when the trust data is gone. */
 export async function readRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<RepositoryOutputs | undefined> {
-  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot });
+  const repo = applyFloor(repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }), config, olds.versions ?? {});
   // An expired targets shows as such (roleExpires in the past), so that the next `up` renews it.
   const state = await stateOf(repo, { allowExpiredTargets: true });
   if (!state) return undefined;
@@ -299,7 +300,7 @@ export async function readRepository(config: ProviderConfig, olds: RepositoryOut
 
 export async function deleteRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<void> {
   if (!olds.deleteOnDestroy) return;
-  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot });
+  const repo = applyFloor(repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }), config, olds.versions ?? {});
   await repo.delete();
 }
 

@@ -5,7 +5,7 @@
 import { keyToJson, keyJsonId, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index.ts";
-import { checkServerInput, isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
+import { applyFloor, checkServerInput, isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
 import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
 import { expiryPolicy } from "./repository.ts";
@@ -167,15 +167,18 @@ export async function createDelegation(config: ProviderConfig, inputs: Delegatio
 }
 
 /** An update whose only change is a rotated key records it without a server write; anything else publishes. */
-export async function updateDelegation(config: ProviderConfig, _olds: DelegationOutputs, news: DelegationInputs) {
+export async function updateDelegation(config: ProviderConfig, olds: DelegationOutputs, news: DelegationInputs) {
   const renewBeforeDays = news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
-  const state = await repoOf(config, news).current({ allowExpiredTargets: true });
+  const state = await applyFloor(repoOf(config, news), config, delegationFloor(olds)).current({ allowExpiredTargets: true });
   if (state.roles.get("targets")!.status === "valid" && delegationInPlace(news, state, renewBeforeDays)) return delegationOutputs(news, state);
   return applyDelegation(config, news, renewBeforeDays);
 }
 
+/** The version of its role a Delegation's state recorded: a floor for this command's reads. */
+const delegationFloor = (olds: DelegationOutputs) => ({ [olds.role]: olds.version });
+
 export async function readDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<DelegationOutputs | undefined> {
-  const repo = repoOf(config, olds);
+  const repo = applyFloor(repoOf(config, olds), config, delegationFloor(olds));
   const state = await stateOf(repo);
   if (!state) return undefined;
   if (!delegationEntry(state, olds.role)) return undefined;
@@ -183,7 +186,7 @@ export async function readDelegation(config: ProviderConfig, olds: DelegationOut
 }
 
 export async function deleteDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<void> {
-  const repo = repoOf(config, olds);
+  const repo = applyFloor(repoOf(config, olds), config, delegationFloor(olds));
   if (!(await stateOf(repo))) return;
   const saved = [parsePrivateKey(olds.parentKey, "parentKey")];
   await explainStaleKey({ kind: "Delegation", name: olds.role, input: "parentKey", savedKeyIds: saved.map((k) => k.id) }, () =>

@@ -13,7 +13,7 @@ import {
 } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import type { Change, RepoState, FileMeta } from "../../../sdk/src/index.ts";
-import { DEFAULT_RENEW_BEFORE_DAYS, currentOf, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
+import { DEFAULT_RENEW_BEFORE_DAYS, applyFloor, currentOf, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
 import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
 import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
@@ -33,6 +33,13 @@ export type SignedTagInputs = RepoRef & {
   signingKeys: string[];
   registry?: RegistryInput;
   renewBeforeDays?: number;
+  /**
+   * Set by `check` when `image` is a tag reference (not pinned by a digest): what the tag points to in the registry at
+   * this command. A tag pushed again since the last `up` shows here as a change from the old digest to the new one.
+   */
+  resolvedDigest?: string;
+  resolvedSize?: number;
+  resolvedMediaType?: string;
 };
 
 export type SignedTagOutputs = SignedTagInputs & {
@@ -80,6 +87,19 @@ export function checkSignedTag(n: SignedTagInputs): CheckFailure[] {
   return f;
 }
 
+/**
+ * A floating reference floats: `image` given by tag (no digest pinned, no `digest` input) is resolved in the registry
+ * by every `check`, so by every preview and up (the one request a preview of it makes). This is the one place a check
+ * goes to the network: without it a tag re-pushed since the last `up` (a release re-tagged as a new manifest list)
+ * would stay signed to its old digest without a word. A reference pinned by digest is left alone.
+ */
+export async function resolveFloating(news: SignedTagInputs): Promise<SignedTagInputs> {
+  const { resolvedDigest: _d, resolvedSize: _s, resolvedMediaType: _m, ...rest } = news;
+  if (!news.image || isUnknown(news.image) || news.digest !== undefined || pinnedDigest(news.image) || isUnknown(news)) return rest;
+  const r = await resolveDigest(rest);
+  return { ...rest, resolvedDigest: r.digest, resolvedSize: r.size, resolvedMediaType: r.mediaType };
+}
+
 /** The digest an image reference pins without asking the registry (`…@sha256:…`). */
 function pinnedDigest(image: string | undefined): string | undefined {
   if (!image || isUnknown(image)) return undefined;
@@ -96,8 +116,8 @@ export function diffSignedTag(olds: SignedTagOutputs, news: SignedTagInputs, con
   if (isUnknown(news)) return { changes: true };
   // Desired digest: given, pinned by the reference, or (same image input) what we resolved last time.
   const want =
-    news.digest ?? pinnedDigest(news.image) ?? (news.image === olds.image ? olds.signedDigest : undefined);
-  const wantSize = news.size ?? (want === olds.signedDigest ? olds.signedSize : undefined);
+    news.digest ?? pinnedDigest(news.image) ?? news.resolvedDigest ?? (news.image === olds.image ? olds.signedDigest : undefined);
+  const wantSize = news.size ?? (want === news.resolvedDigest ? news.resolvedSize : undefined) ?? (want === olds.signedDigest ? olds.signedSize : undefined);
   if (want === undefined || wantSize === undefined) return { changes: true };
   const drift = olds.serverDigest !== want || olds.serverSize !== wantSize;
   const renew = isDue(
@@ -216,10 +236,13 @@ async function apply(config: ProviderConfig, inputs: SignedTagInputs, previous?:
   const repo = repoOf(config, inputs);
   await currentOf(repo);
   const keys = inputs.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
+  // What check resolved (so what the preview showed is what gets signed), else what was signed for the same image.
   const resolved =
-    previous && inputs.image === previous.image && !inputs.digest && !pinnedDigest(inputs.image)
-      ? { digest: previous.signedDigest, size: previous.signedSize, mediaType: previous.mediaType }
-      : await resolveDigest(inputs);
+    inputs.resolvedDigest && inputs.resolvedSize
+      ? { digest: inputs.resolvedDigest, size: inputs.resolvedSize, mediaType: inputs.resolvedMediaType ?? "" }
+      : previous && inputs.image === previous.image && !inputs.digest && !pinnedDigest(inputs.image)
+        ? { digest: previous.signedDigest, size: previous.signedSize, mediaType: previous.mediaType }
+        : await resolveDigest(inputs);
   let roles: string[] = [];
   const changes = signChanges(inputs, config, keys, resolved, rolesFor(inputs, previous));
   const { state } = await repo.publish(
@@ -243,12 +266,14 @@ function stageId(inputs: { gun: string; tag: string }): string {
  * instead of one per engine slot. Only changes fully known without the network are staged (digest and size given).
  */
 export function stageSignedTag(config: ProviderConfig, olds: Partial<SignedTagOutputs> | undefined, news: SignedTagInputs): void {
-  if (isUnknown(news) || !news.digest || !news.size || !Array.isArray(news.signingKeys)) return;
+  const digest = news.digest ?? news.resolvedDigest;
+  const size = news.size ?? news.resolvedSize;
+  if (isUnknown(news) || !digest || !size || !Array.isArray(news.signingKeys)) return;
   try {
     const repo = repoOf(config, news);
     const keys = news.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
     const previous = olds && olds.signedRoles && olds.tag === news.tag ? (olds as SignedTagOutputs) : undefined;
-    repo.stage(stageId(news), signChanges(news, config, keys, { digest: news.digest, size: news.size }, rolesFor(news, previous)), { keys });
+    repo.stage(stageId(news), signChanges(news, config, keys, { digest, size }, rolesFor(news, previous)), { keys });
   } catch {
     /* staging is an optimisation: never fail a check because of it */
   }
@@ -265,6 +290,7 @@ export function signingKeysRotated(olds: SignedTagOutputs, news: SignedTagInputs
 }
 
 export async function updateSignedTag(config: ProviderConfig, olds: SignedTagOutputs, news: SignedTagInputs) {
+  applyFloor(repoOf(config, news), config, tagFloor(olds));
   if (!diffSignedTag(olds, news, config).changes) {
     const state = await currentOf(repoOf(config, news));
     const roles = olds.signedRoles ?? [olds.signedRole];
@@ -273,8 +299,11 @@ export async function updateSignedTag(config: ProviderConfig, olds: SignedTagOut
   return apply(config, news, olds);
 }
 
+/** The version of its role a SignedTag's state recorded: a floor for this command's reads. */
+const tagFloor = (olds: SignedTagOutputs) => ({ [olds.signedRole]: olds.roleVersion });
+
 export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<SignedTagOutputs | undefined> {
-  const repo = repoOf(config, olds);
+  const repo = applyFloor(repoOf(config, olds), config, tagFloor(olds));
   const state = await stateOf(repo);
   if (!state) return undefined;
   const roles = olds.signedRoles ?? [olds.signedRole];
@@ -284,7 +313,7 @@ export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutpu
 
 /** Revoke: remove the tag from the role (as `docker trust revoke` does for the roles it can sign). */
 export async function deleteSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<void> {
-  const repo = repoOf(config, olds);
+  const repo = applyFloor(repoOf(config, olds), config, tagFloor(olds));
   if (!(await stateOf(repo))) return;
   const saved = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
   const roles = olds.signedRoles ?? [olds.signedRole];

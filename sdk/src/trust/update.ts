@@ -64,6 +64,12 @@ export type UpdateOptions = {
   /** A state verified earlier: its versions are the rollback floor. */
   previous?: RepoState;
   /**
+   * Versions trusted before, by role (`root`, `timestamp`, `snapshot`, `targets`, delegations), carried by the caller
+   * from an earlier process: a file older than its role's floor fails with METADATA_ROLLBACK, as notary's client
+   * refuses what is older than its cache.
+   */
+  floor?: VersionFloor;
+  /**
    * Files already held, by `<role>.<sha256hex>` (e.g. what we uploaded ourselves, or a state fetched earlier): reused
    * instead of downloaded. They are checked against the hashes like downloaded bytes.
    */
@@ -130,14 +136,45 @@ export function readableState(state: RepoState): RepoState {
   return state;
 }
 
-function checkRollback(role: string, version: number, floor: number | undefined): void {
-  if (floor !== undefined && version < floor) {
-    throw new NotaryError(
-      "METADATA_ROLLBACK",
-      `${role} version ${version} is older than version ${floor} already trusted: the server may be replaying old metadata`,
-      { details: { role, version, trusted: floor } },
-    );
+/** Versions already trusted, by role name. */
+export type VersionFloor = Readonly<Record<string, number>>;
+
+/** The higher of two floors, role by role. */
+export function maxFloor(a: VersionFloor | undefined, b: VersionFloor | undefined): VersionFloor {
+  const out: Record<string, number> = { ...a };
+  for (const [role, v] of Object.entries(b ?? {})) if (Number.isSafeInteger(v) && v > (out[role] ?? 0)) out[role] = v;
+  return out;
+}
+
+/** The versions of a verified state, as a floor for later reads. */
+export function floorOf(state: RepoState): VersionFloor {
+  const out: Record<string, number> = { root: state.root.signed.version, timestamp: state.timestamp.signed.version, snapshot: state.snapshot.signed.version };
+  for (const [role, r] of state.roles) out[role] = r.file.signed.version;
+  return out;
+}
+
+/** The first role of `state` older than `floor`, if any. */
+export function belowFloor(state: RepoState, floor: VersionFloor): { role: string; version: number; trusted: number } | undefined {
+  const have = floorOf(state);
+  for (const [role, trusted] of Object.entries(floor)) {
+    const version = have[role];
+    if (version !== undefined && version < trusted) return { role, version, trusted };
   }
+  return undefined;
+}
+
+export function rollbackError(role: string, version: number, trusted: number): NotaryError {
+  return new NotaryError(
+    "METADATA_ROLLBACK",
+    `the server served ${role} version ${version}, older than version ${trusted} already trusted: it may be replaying old ` +
+      `metadata (or it was restored from a backup). Nothing older than what was verified before is accepted; to accept ` +
+      `it deliberately, read it without the earlier floor`,
+    { details: { role, version, trusted } },
+  );
+}
+
+function checkRollback(role: string, version: number, floor: number | undefined): void {
+  if (floor !== undefined && version < floor) throw rollbackError(role, version, floor);
 }
 
 /** The root file whose sha256 is `pin`: the server's current root when it is that file, else fetched by checksum. */
@@ -171,7 +208,7 @@ export async function resolveRoot(opts: UpdateOptions): Promise<ParsedRoot> {
     : anchor.trustedRootSha256
       ? await rootByHash(gun, fetch, max, anchor.trustedRootSha256, latest)
       : undefined;
-  const floor = Math.max(opts.previous?.root.signed.version ?? 0, trusted?.root.version ?? 0);
+  const floor = Math.max(opts.previous?.root.signed.version ?? 0, trusted?.root.version ?? 0, opts.floor?.["root"] ?? 0);
   checkRollback("root", latest.root.version, floor || undefined);
 
   if (!trusted && anchor.rootKeyIds && anchor.rootKeyIds.length > 0) {
@@ -241,6 +278,8 @@ export async function resolveRoot(opts: UpdateOptions): Promise<ParsedRoot> {
  */
 export async function updateRepository(opts: UpdateOptions): Promise<RepoState> {
   const { gun, fetch, now, previous } = opts;
+  const floor = maxFloor(previous ? floorOf(previous) : undefined, opts.floor);
+  const trusted = (role: string): number | undefined => floor[role];
   const parsedRoot = await resolveRoot(opts);
   const root = parsedRoot.root;
   const roleOf = (r: string) => ({ keys: root.keys, keyids: root.roles[r]!.keyids, threshold: root.roles[r]!.threshold });
@@ -252,7 +291,7 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
   );
   verifyThreshold(tsEnv, roleOf("timestamp"), "timestamp");
   const timestamp = parseTimestamp(tsEnv.rawSigned);
-  checkRollback("timestamp", timestamp.version, previous?.timestamp.signed.version);
+  checkRollback("timestamp", timestamp.version, trusted("timestamp"));
   checkExpiry("timestamp", timestamp.expires, now);
 
   // Snapshot: by checksum from the timestamp, reused when unchanged.
@@ -265,7 +304,7 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
   const snapEnv = parseEnvelope(snapBytes, "snapshot");
   verifyThreshold(snapEnv, roleOf("snapshot"), "snapshot");
   const snapshot = parseSnapshot(snapEnv.rawSigned);
-  checkRollback("snapshot", snapshot.version, previous?.snapshot.signed.version);
+  checkRollback("snapshot", snapshot.version, trusted("snapshot"));
   checkExpiry("snapshot", snapshot.expires, now);
   const rootMeta = snapshot.meta["root"];
   if (rootMeta) checkFileMeta(parsedRoot.env.bytes, rootMeta, "root");
@@ -295,7 +334,7 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
   if ("env" in topLoaded) verifyThreshold(topLoaded.env, roleOf("targets"), "targets");
   const topFile = fileOf(topLoaded, "targets");
   const top = topFile.signed;
-  checkRollback("targets", top.version, previous?.roles.get("targets")?.file.signed.version);
+  checkRollback("targets", top.version, trusted("targets"));
   const topExpired = isExpired(top.expires, now);
   if (topExpired && !opts.allowExpiredTargets) throw expiredError("targets", top.expires);
   roles.set("targets", topExpired ? { file: topFile, status: "expired", paths: [""], problem: `targets expired at ${top.expires}` } : { file: topFile, status: "valid", paths: [""] });
@@ -317,7 +356,7 @@ export async function updateRepository(opts: UpdateOptions): Promise<RepoState> 
         status = "invalid";
         problem = (e as Error).message;
       }
-      checkRollback(d.name, t.version, previous?.roles.get(d.name)?.file.signed.version);
+      checkRollback(d.name, t.version, trusted(d.name));
       if (status === "valid" && isExpired(t.expires, now)) {
         status = "expired";
         problem = `${d.name} expired at ${t.expires}`;
