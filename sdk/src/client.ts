@@ -8,7 +8,7 @@ import { createHttpClient, type HttpClient, type HttpClientOptions, type HttpSta
 import { createAuthenticator, resolveCredentials, type Authenticator, type Credentials } from "./remote/auth.ts";
 import { createTransport } from "./remote/transport.ts";
 import { NotaryServer } from "./remote/notary-server.ts";
-import { belowFloor, floorOf, maxFloor, updateRepository, readableState, type RepoState, type TrustAnchor, type VersionFloor } from "./trust/update.ts";
+import { belowFloor, floorOf, maxFloor, rollbackError, updateRepository, readableState, type RepoState, type TrustAnchor, type VersionFloor } from "./trust/update.ts";
 import { applyChange, createDraft, type Change, type Draft } from "./metadata/changes.ts";
 import { assertCanSign, signabilityKey } from "./metadata/signability.ts";
 import { draftBatch } from "./trust/batch-draft.ts";
@@ -230,7 +230,15 @@ export class Repository {
    * const state = await client.repository("example.com/app", { anchor: { rootKeyIds: [rootId] } }).fetch();
    */
   fetch(opts: ReadOptions = {}): Promise<RepoState> {
-    return this.#fetchShared().then((state) => (opts.allowExpiredTargets ? state : readableState(state)));
+    return this.#fetchShared().then((state) => {
+      // A fetch shared with a caller that started it before this floor was raised: it must meet the floor too.
+      const below = belowFloor(state, this.#floor);
+      if (below) {
+        if (this.#state === state) this.#state = undefined;
+        throw rollbackError(below.role, below.version, below.trusted);
+      }
+      return opts.allowExpiredTargets ? state : readableState(state);
+    });
   }
 
   /**

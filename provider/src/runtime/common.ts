@@ -190,10 +190,13 @@ export async function stateOf(repo: SdkRepository, opts: ReadOptions = {}): Prom
 /**
  * Rollback protection across commands: the versions a resource's state recorded are the floor of every read this
  * command makes of the repository (the SDK refuses anything older with METADATA_ROLLBACK), as notary's client keeps
- * what it verified on disk. The floor only rises within a process; `notary:acceptRollback` leaves it out.
+ * what it verified on disk. The floor only rises within a process. To accept older metadata deliberately (a server
+ * restored from a backup), the environment variable NOTARY_ACCEPT_ROLLBACK=true leaves it out for one command (a
+ * `pulumi refresh` or `destroy` configures providers from the last `up`'s config, so the stack config key
+ * `notary:acceptRollback` takes effect only in commands that run the program).
  */
 export function applyFloor(repo: SdkRepository, config: ProviderConfig, floor: Record<string, number | undefined>): SdkRepository {
-  if (config.acceptRollback) return repo;
+  if (config.acceptRollback || process.env["NOTARY_ACCEPT_ROLLBACK"] === "true") return repo;
   const f: Record<string, number> = {};
   for (const [role, v] of Object.entries(floor)) if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) f[role] = v;
   repo.configure({ floor: f });

@@ -30,8 +30,7 @@ export function withErrorCode<A extends unknown[], R>(f: (...args: A) => R): (..
       if (code === "METADATA_ROLLBACK") {
         e.message +=
           ". The versions already trusted come from this stack's state. If the server was restored from a backup, accept " +
-          "its older metadata for one command: `pulumi config set notary:acceptRollback true`, run `pulumi refresh`, then " +
-          "`pulumi config rm notary:acceptRollback`";
+          "its older metadata deliberately for one command: `NOTARY_ACCEPT_ROLLBACK=true pulumi refresh`";
       }
     }
     throw e;
