@@ -20,13 +20,16 @@ import { after, before } from "node:test";
 import { writePrivateKeyFile } from "../../sdk/src/crypto/keyfile.ts";
 import { lateBound } from "../support/per-file.ts";
 import { requestsIn, type LoggedRequest } from "../support/server-log.ts";
-import { PulumiStack, type CommandOptions, type EngineEvent, type PulumiResult } from "../support/pulumi-cli.ts";
+import { PulumiStack, type PulumiResult } from "../support/pulumi-cli.ts";
 import { dockerTrustInspect, makeTempDir, notaryCli, notaryOk, startNotaryServer, type DockerTrustInfo, type NotaryServer } from "../support/stack.ts";
-import { fromExport, isSecret, stripSecrets, UNKNOWN, type PropertyMap } from "../support/wire.ts";
+import { isSecret, stripSecrets, UNKNOWN, type PropertyMap } from "../support/wire.ts";
+import { assertAllOps, ops, previewOutputs, refreshOps, runOf, type RefreshRecord, type ResourceRun, type Run, type Step } from "./example-run.ts";
+import { ExampleStack, type ConfigValue, type RunOptions, type StackEntry } from "./example-stack.ts";
+import { KeyScanner } from "./example-secrets.ts";
 import { parseDelegationList, parseNotaryList, serverFingerprint, type DelegationRow, type ListRow } from "./interop-helpers.ts";
 
-export { UNKNOWN, isSecret, stripSecrets };
-export type { ListRow, DelegationRow, PulumiResult };
+export { UNKNOWN, isSecret, stripSecrets, assertAllOps, ops, refreshOps };
+export type { ListRow, DelegationRow, PulumiResult, RefreshRecord, ResourceRun, Run, Step, StackEntry };
 
 /** The repository root. */
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -50,184 +53,6 @@ export function projectName(dir: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// What a command did, from its event log
-
-/** One step of the engine (a `resourcePreEvent`). */
-export interface Step {
-  op: string;
-  urn: string;
-  type: string;
-  name: string;
-  custom: boolean;
-  old: { inputs: PropertyMap; outputs: PropertyMap } | undefined;
-  new: { inputs: PropertyMap; outputs: PropertyMap } | undefined;
-}
-
-/** A resource of a run: its steps, and one op for the lot (`replace` for the three steps of a replacement). */
-export interface ResourceRun {
-  name: string;
-  type: string;
-  urn: string;
-  custom: boolean;
-  op: string;
-  steps: Step[];
-}
-
-/** A refresh of one resource, with the verdict `pulumi refresh` prints: same, update (drift) or delete (gone). */
-export interface RefreshRecord {
-  name: string;
-  type: string;
-  resultOp: "same" | "update" | "delete" | "refreshed";
-  /** The refreshed outputs (secrets masked by the engine). */
-  outputs: PropertyMap;
-}
-
-export interface Run {
-  result: PulumiResult;
-  steps: Step[];
-  resources: ResourceRun[];
-  refresh: RefreshRecord[];
-  /** Stack outputs: plain values after an up (from `pulumi stack output`), the preview's (unknowns as UNKNOWN). */
-  outputs: Record<string, any>;
-  get(name: string): ResourceRun;
-}
-
-const nameOf = (urn: string): string => urn.split("::").pop()!;
-const isProvider = (type: string): boolean => type.startsWith("pulumi:providers:");
-
-function stepsOf(events: EngineEvent[]): Step[] {
-  const out: Step[] = [];
-  for (const e of events) {
-    const m = e.resourcePreEvent?.metadata;
-    if (!m || isProvider(m.type) || m.type === "pulumi:pulumi:Stack") continue;
-    const state = (s: typeof m.old) => (s ? { inputs: s.inputs ?? {}, outputs: s.outputs ?? {} } : undefined);
-    out.push({ op: m.op, urn: m.urn, type: m.type, name: nameOf(m.urn), custom: (m.new ?? m.old)?.custom !== false, old: state(m.old), new: state(m.new) });
-  }
-  return out;
-}
-
-/**
- * The refreshes of a run. `pulumi refresh` reports the engine's verdict (RefreshStep.ResultOp: the provider's diff of
- * the refreshed state against the recorded inputs) as the op of its output event: same, update (drift) or delete
- * (gone). Inside `preview --refresh` / `up --refresh` the op stays `refresh` (the verdict shows as the update step
- * that follows), so only a resource that is gone is told apart there.
- */
-function refreshOf(events: EngineEvent[]): RefreshRecord[] {
-  const refreshed = new Set<string>();
-  const out: RefreshRecord[] = [];
-  for (const e of events) {
-    const pre = e.resourcePreEvent?.metadata;
-    if (pre?.op === "refresh") refreshed.add(pre.urn);
-    const m = e.resOutputsEvent?.metadata;
-    if (!m || !refreshed.has(m.urn) || isProvider(m.type)) continue;
-    const gone = !m.new || !m.new.id;
-    const resultOp = m.op === "same" || m.op === "update" || m.op === "delete" ? m.op : gone ? "delete" : "refreshed";
-    out.push({ name: nameOf(m.urn), type: m.type, resultOp, outputs: m.new?.outputs ?? {} });
-  }
-  return out;
-}
-
-function resourcesOf(steps: Step[]): ResourceRun[] {
-  const byUrn = new Map<string, ResourceRun>();
-  for (const s of steps) {
-    if (s.op === "refresh") continue;
-    const r = byUrn.get(s.urn) ?? { name: s.name, type: s.type, urn: s.urn, custom: s.custom, op: s.op, steps: [] };
-    r.steps.push(s);
-    if (["replace", "create-replacement", "delete-replaced"].includes(s.op)) r.op = "replace";
-    byUrn.set(s.urn, r);
-  }
-  return [...byUrn.values()];
-}
-
-function previewOutputs(events: EngineEvent[]): Record<string, any> {
-  let outs: PropertyMap = {};
-  for (const e of events) {
-    const m = e.resOutputsEvent?.metadata;
-    if (m?.type === "pulumi:pulumi:Stack" && m.new) outs = m.new.outputs ?? {};
-  }
-  return outs;
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// One stack of an example, with the config it was last given
-
-/** A state entry (from `pulumi stack export --show-secrets`, secrets as wire secrets). */
-export interface StackEntry {
-  urn: string;
-  type: string;
-  name: string;
-  custom: boolean;
-  inputs: PropertyMap;
-  outputs: PropertyMap;
-  options: { retainOnDelete: boolean };
-}
-
-export class ExampleStack {
-  private applied = new Map<string, string>();
-  /** The state after the last command. */
-  resources = new Map<string, StackEntry>();
-
-  readonly pulumi: PulumiStack;
-
-  constructor(pulumi: PulumiStack) {
-    this.pulumi = pulumi;
-  }
-
-  get name(): string {
-    return this.pulumi.stack;
-  }
-
-  /** Custom resources in the state (the root stack and providers left out). */
-  get size(): number {
-    return this.resources.size;
-  }
-
-  /** `pulumi config set` / `config rm` for what changed since the last command. */
-  async applyConfig(config: Record<string, ConfigValue>): Promise<void> {
-    for (const [k, v] of Object.entries(config)) {
-      const text = JSON.stringify(v);
-      if (this.applied.get(k) === text) continue;
-      await this.pulumi.setConfig({ [k]: v });
-      this.applied.set(k, text);
-    }
-    for (const k of [...this.applied.keys()]) {
-      if (!(k in config)) {
-        await this.pulumi.removeConfig(k);
-        this.applied.delete(k);
-      }
-    }
-  }
-
-  async reload(): Promise<void> {
-    const d = await this.pulumi.exportState({ showSecrets: true });
-    this.resources = new Map();
-    for (const r of d.deployment.resources ?? []) {
-      if (isProvider(r.type) || r.type === "pulumi:pulumi:Stack") continue;
-      this.resources.set(r.urn, {
-        urn: r.urn,
-        type: r.type,
-        name: nameOf(r.urn),
-        custom: r.custom !== false,
-        inputs: fromExport(r.inputs ?? {}) as PropertyMap,
-        outputs: fromExport(r.outputs ?? {}) as PropertyMap,
-        options: { retainOnDelete: r.retainOnDelete === true },
-      });
-    }
-  }
-}
-
-export type ConfigValue = string | { secret: string };
-
-export interface RunOptions extends CommandOptions {
-  /** Config for this command only (default: the env's current config). */
-  config?: Record<string, ConfigValue>;
-  /** Another stack of the same project (default: the env's main stack). */
-  stack?: ExampleStack;
-  /** Extra CLI arguments. */
-  args?: string[];
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
 // One example, one notary server, one main stack
 
 export class ExampleEnv {
@@ -244,6 +69,8 @@ export class ExampleEnv {
   /** Output of every command, and error messages, scanned for leaks at the end. */
   readonly texts: { what: string; text: string }[] = [];
   readonly timings: { command: string; ms: number }[] = [];
+  /** The private keys seen, for the leak scans. */
+  readonly keys = new KeyScanner();
   private readonly stacks: ExampleStack[] = [];
 
   private constructor(name: string, dir: string, server: NotaryServer, trustDir: string, dockerConfig: string, stack: ExampleStack) {
@@ -325,22 +152,9 @@ export class ExampleEnv {
     }
     this.texts.push({ what, text: `${result.stdout}\n${result.stderr}` });
     await stack.reload();
-    const steps = stepsOf(result.events);
-    const resources = resourcesOf(steps);
     const dry = args[0] === "preview";
     const outputs = dry || result.code !== 0 ? previewOutputs(result.events) : await stack.pulumi.outputs();
-    return {
-      result,
-      steps,
-      resources,
-      refresh: refreshOf(result.events),
-      outputs,
-      get(name: string) {
-        const r = resources.find((x) => x.name === name);
-        assert.ok(r, `${name} took part in ${what}`);
-        return r;
-      },
-    };
+    return runOf(result, outputs, what);
   }
 
   /** `pulumi preview`. */
@@ -469,47 +283,23 @@ export class ExampleEnv {
     return serverFingerprint(this.server, gun);
   }
 
-  // --- secrets -------------------------------------------------------------------------------------------------------
+  // --- secrets (example-secrets.ts) -----------------------------------------------------------------------------------
 
-  /**
-   * Every PEM private key in the state (inputs and outputs of every resource) is inside a secret, and no non-secret
-   * value holds a known private key in any encoding; `mustBeSecret` lists `[type, name, outputKey]` that must be secret
-   * outputs. The keys found are remembered for `assertNoLeaks`.
-   */
+  /** Every private key in the stack's state is inside a secret; `mustBeSecret` lists `[type, name, outputKey]`. */
   assertStateSecrets(mustBeSecret: [string, string, string][], stack = this.stack): void {
-    const walk = (v: unknown, where: string, inSecret: boolean): void => {
-      if (isSecret(v)) return walk(v.value, where, true);
-      if (typeof v === "string") {
-        if (/PRIVATE KEY-----/.test(v)) {
-          assert.ok(inSecret, `${where} holds a PEM private key outside a secret`);
-          for (const f of keyFragments(v)) this.keyFragments.add(f);
-        } else if (!inSecret) assert.ok(!this.holdsKeyMaterial(v), `${where} holds private key material outside a secret`);
-        return;
-      }
-      if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${where}[${i}]`, inSecret));
-      if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, `${where}.${k}`, inSecret);
-    };
-    for (const e of stack.resources.values()) {
-      walk(e.inputs, `${e.name} (${e.type}) inputs`, false);
-      walk(e.outputs, `${e.name} (${e.type}) outputs`, false);
-    }
+    this.keys.assertStateSecrets(stack.resources.values());
     for (const [type, name, key] of mustBeSecret) {
       assert.ok(isSecret(this.entry(type, name, stack).outputs[key]), `${type} ${name}.${key} is a secret output`);
     }
   }
 
-  readonly keyFragments = new Set<string>();
-
   /** Remember a private key PEM that is not (or not yet) in the state, e.g. one handed to a failing command. */
   trackKey(pem: string): void {
-    for (const f of keyFragments(pem)) this.keyFragments.add(f);
+    this.keys.track(pem);
   }
 
-  /** Does `text` contain a known private key (PEM body, raw scalar in hex/base64/base64url), line breaks ignored? */
   holdsKeyMaterial(text: string): boolean {
-    const flat = text.replace(/\\r|\\n|\s/g, "");
-    for (const f of this.keyFragments) if (flat.includes(f)) return true;
-    return false;
+    return this.keys.holds(text);
   }
 
   /**
@@ -518,15 +308,9 @@ export class ExampleEnv {
    */
   async assertNoLeaks(): Promise<void> {
     for (const s of this.stacks) this.assertStateSecrets([], s);
-    assert.ok(this.keyFragments.size > 0, "private keys were seen (the scan is not vacuous)");
     const texts = [...this.texts, { what: "notary-server log", text: this.server.log() }];
     for (const s of this.stacks) texts.push({ what: `pulumi stack export (${s.name})`, text: await s.pulumi.exportText() });
-    const passphrases = this.stacks.map((s) => s.pulumi.passphrase);
-    for (const { what, text } of texts) {
-      assert.doesNotMatch(text, /PRIVATE KEY-----/, `${what} contains a PEM private key`);
-      assert.ok(!this.holdsKeyMaterial(text), `${what} contains private key material`);
-      for (const p of passphrases) assert.ok(!text.includes(p), `${what} contains a stack passphrase`);
-    }
+    this.keys.assertNoLeaks(texts, this.stacks.map((s) => s.pulumi.passphrase));
   }
 
   /** Stops the notary server and removes every stack (state and config file). */
@@ -549,57 +333,6 @@ export function serverRequests(server: NotaryServer): LoggedRequest[] {
   return requestsIn(server.log());
 }
 
-/** `{ name: resultOp }` of a refresh (custom resources only). */
-export function refreshOps(rs: RefreshRecord[]): Record<string, string> {
-  return Object.fromEntries(rs.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => [r.name, r.resultOp]));
-}
-
-/**
- * Strings that betray a private key PEM: its private scalar as hex, base64 and base64url, and the part of the PEM's
- * base64 body that encodes only the scalar (the rest of a PKCS#8 body is a constant header and the public key, which
- * legitimately appears in certificates and key IDs). Unreadable (e.g. encrypted) PEMs give none.
- */
-export function keyFragments(pem: string): string[] {
-  let d: Buffer;
-  try {
-    const jwk = createPrivateKey(pem).export({ format: "jwk" });
-    if (!jwk.d) return [];
-    d = Buffer.from(jwk.d, "base64url");
-  } catch {
-    return [];
-  }
-  const out = [d.toString("hex"), d.toString("base64").slice(0, 40), d.toString("base64url").slice(0, 40)];
-  const m = /-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]*?)-----END/.exec(pem);
-  if (m) {
-    const b64 = m[1]!.split(/\r?\n/).filter((l) => !l.includes(":")).join("").replace(/\s/g, "");
-    const der = Buffer.from(b64, "base64");
-    const at = der.indexOf(d);
-    if (at >= 0) {
-      const from = Math.ceil(at / 3);
-      const to = Math.floor((at + d.length) / 3);
-      if (to - from >= 6) out.push(b64.slice(from * 4, to * 4));
-    }
-  }
-  return out;
-}
-
-/**
- * Ops of the custom resources of a run, by name: `{ root: "create", … }`; a name used by several resources (a Key and
- * a Signer both called "ci") is qualified by the type's last segment: `"Key:ci"`, `"Signer:ci"`.
- */
-export function ops(r: Run): Record<string, string> {
-  const custom = r.resources.filter((x) => x.custom);
-  const count = new Map<string, number>();
-  for (const x of custom) count.set(x.name, (count.get(x.name) ?? 0) + 1);
-  const key = (x: ResourceRun) => (count.get(x.name)! > 1 ? `${x.type.split(":").pop()}:${x.name}` : x.name);
-  return Object.fromEntries(custom.map((x) => [key(x), x.op]));
-}
-
-/** Asserts every custom resource of a run had `op`. */
-export function assertAllOps(r: Run, op: string, what: string): void {
-  const bad = r.resources.filter((x) => x.custom && x.op !== op).map((x) => `${x.name}:${x.op}`);
-  assert.deepEqual(bad, [], `${what}: every resource is ${op}`);
-}
 
 /** Values of a map, secrets unwrapped. */
 export function plain<T = Record<string, any>>(m: PropertyMap): T {
