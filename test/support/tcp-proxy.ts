@@ -6,7 +6,8 @@ export type ProxyStats = { connections: number; bytesUp: number; bytesDown: numb
 
 export type TcpProxy = { host: string; port: number; stats(): ProxyStats; reset(): void; close(): Promise<void> };
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+/** `listenPort`: listen on this loopback port (to stop a proxy and start it again where clients expect it). */
+export async function startTcpProxy(targetHost: string, targetPort: number, listenPort = 0): Promise<TcpProxy> {
   let stats: ProxyStats = { connections: 0, bytesUp: 0, bytesDown: 0 };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -27,7 +28,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     client.on("error", end).on("close", end);
     upstream.on("error", end).on("close", end);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
     host: "127.0.0.1",
