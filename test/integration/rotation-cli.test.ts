@@ -62,6 +62,23 @@ describe("targets key rotation with dependents, through the CLI", () => {
     await env.previewRefresh({ expectNoChanges: true });
   });
 
+  test("the root key rotated with tags and a delegation present: clients that cached the old root follow, nothing left to do", async () => {
+    const before = plain((await env.expectNoChanges()).outputs);
+    const list = await env.notaryList(gun); // the file's notary trust dir caches the current root
+    env.set("activeRootKey", "root-2");
+    const r = await env.up();
+    assert.equal(ops(r)["app"], "update");
+    const out = plain(r.outputs);
+    assert.notEqual(out["rootKeyId"], before["rootKeyId"], "a new root certificate");
+    assert.equal(env.outputs(T.repository, "app")["rootCanonicalKeyId"], env.outputs(T.key, "root-2")["keyId"]);
+    assert.deepEqual(await env.notaryList(gun), list, "the notary client that cached the old root still lists the tag");
+    const info = await env.dockerInspect(gun);
+    assert.deepEqual(info.AdministrativeKeys.find((k) => k.Name === "Root")?.Keys.map((k) => k.ID), [out["rootKeyId"]]);
+    assert.deepEqual(info.SignedTags.map((t) => t.SignedTag), ["v2"]);
+    await env.expectNoChanges();
+    await env.previewRefresh({ expectNoChanges: true });
+  });
+
   test("destroy afterwards removes every dependent (their saved keys are current)", async () => {
     const { result } = await env.destroy();
     assert.match(result.stdout, /Resources:\n\s+- \d+ deleted/);
