@@ -77,21 +77,16 @@ export function stateBytes(s: PulumiStack): number {
   }
 }
 
-/** The CLI's own summary line ("Duration: 12s") and resource counts, for the note. */
+/** The CLI's own summary ("Duration: 12s"), resource counts and, when measured, the CPU of the command tree. */
 export function summaryOf(r: PulumiResult): string {
   const changes = r.events.find((e) => e.summaryEvent)?.summaryEvent?.resourceChanges ?? {};
   const duration = /Duration: (\S+)/.exec(r.stdout)?.[1];
-  return `${Object.entries(changes).map(([k, v]) => `${v} ${k}`).join(", ")}${duration ? `; CLI Duration ${duration}` : ""}`;
+  const cpu = r.cpuMs === undefined ? "" : `; CPU ${r.cpuMs} ms`;
+  return `${Object.entries(changes).map(([k, v]) => `${v} ${k}`).join(", ")}${duration ? `; CLI Duration ${duration}` : ""}${cpu}`;
 }
 
 export type Row = { scenario: string; wallMs: number; requests: number; publishes: number; bytesUp: number; connections: number; note?: string };
 export type Measure = (scenario: string, fn: () => Promise<string | void>) => Promise<Row>;
-
-/** Runs `pulumi <args>`, with the CPU (user + system) of the whole command tree: CLI, language host, program, host. */
-async function timedCommand(s: PulumiStack, args: string[], env: Record<string, string>): Promise<{ result: PulumiResult; cpuMs: number }> {
-  const result = await s.run(args, { env, measureCpu: true });
-  return { result, cpuMs: result.cpuMs ?? 0 };
-}
 
 const names = (n: number, prefix = "t") => [...Array(n).keys()].map((i) => `${prefix}${i}`);
 
@@ -112,9 +107,9 @@ export async function cliScenarios(o: { url: string; n: number; measure: Measure
       const stack = await benchStack(dir, mode, url, repo, { tags: n, ...(mode === "noop" ? { mode } : {}) });
       const scenario = `${mode === "noop" ? "floor: " : ""}${label}: ${n} new ${mode === "noop" ? "do-nothing dynamic resources, same inputs" : "SignedTags"}`;
       await measure(scenario, async () => {
-        const { result, cpuMs } = await timedCommand(stack, ["up", "--yes"], env);
+        const result = await stack.run(["up", "--yes"], { env, measureCpu: true });
         const perResource = Math.round(stateBytes(stack) / n);
-        return `${summaryOf(result)}; CPU ${cpuMs} ms (CLI, language host, program, provider host); state ${perResource} B per resource`;
+        return `${summaryOf(result)} (CLI, language host, program, provider host); state ${perResource} B per resource`;
       });
       if (mode === "notary") {
         const signed = await signedCount(url, repo, names(n));
@@ -129,20 +124,20 @@ export async function cliScenarios(o: { url: string; n: number; measure: Measure
     const repo = await setupRepository(url, "bench.example.com/parallel-64");
     const stack = await benchStack(dir, "parallel", url, repo, { tags: n });
     await measure(`pulumi up --parallel 64, PULUMI_SKIP_CHECKPOINTS=true: ${n} new SignedTags`, async () => {
-      const { result, cpuMs } = await timedCommand(stack, ["up", "--yes", "--parallel", "64"], skip);
-      return `${summaryOf(result)}; CPU ${cpuMs} ms`;
+      const result = await stack.run(["up", "--yes", "--parallel", "64"], { env: skip, measureCpu: true });
+      return summaryOf(result);
     });
     const signed = await signedCount(url, repo, names(n));
     if (signed !== n) throw new Error(`--parallel 64: only ${signed} of ${n} tags signed`);
   }
   const { stack } = kept!;
   await measure(`pulumi preview of the ${n} unchanged SignedTags`, async () => {
-    const { result, cpuMs } = await timedCommand(stack, ["preview", "--expect-no-changes"], {});
-    return `${summaryOf(result)}; CPU ${cpuMs} ms`;
+    const result = await stack.run(["preview", "--expect-no-changes"], { measureCpu: true });
+    return summaryOf(result);
   });
   await measure(`pulumi refresh of the ${n} SignedTags`, async () => {
-    const { result, cpuMs } = await timedCommand(stack, ["refresh", "--yes"], {});
-    return `${summaryOf(result)}; CPU ${cpuMs} ms`;
+    const result = await stack.run(["refresh", "--yes"], { measureCpu: true });
+    return summaryOf(result);
   });
   // Two stacks (two CI jobs) signing n/2 different tags each on one GUN at the same time.
   const half = Math.floor(n / 2);

@@ -3,43 +3,27 @@
 // SERVER_REJECTED before). Shown with a real notary-server behind a proxy that answers the publish itself with a 503,
 // as a load balancer in maintenance does (a fault the server alone cannot produce), and on the status table.
 import assert from "node:assert/strict";
-import http from "node:http";
 import { after, before, describe, it } from "node:test";
 import { NotaryClient } from "../../sdk/src/client.ts";
 import { PrivateKey } from "../../sdk/src/crypto/sign.ts";
 import { isNotaryError } from "../../sdk/src/errors.ts";
 import { serverError } from "../../sdk/src/remote/notary-server.ts";
+import { startHttpProxy } from "../support/http-proxy.ts";
 import { startNotaryServer, type NotaryServer } from "../support/stack.ts";
 import { manifest, serverFingerprint } from "./interop-helpers.ts";
 
-/** A proxy to `target` that answers POSTs with `status` and `body` while `failing` is true. */
+/** A proxy to `target` that answers POSTs with a load balancer's 503 page while `failing` is true. */
 async function maintenanceProxy(target: string): Promise<{ url: string; failing: boolean; close(): Promise<void> }> {
-  const t = new URL(target);
-  const state = { failing: true };
-  const server = http.createServer((req, res) => {
-    if (req.method === "POST" && state.failing) {
-      req.resume();
-      res.writeHead(503, { "content-type": "text/html" }).end("<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>\n");
-      return;
-    }
-    const up = http.request({ host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
+  const state = { failing: true, url: "", close: async () => {} };
+  const proxy = await startHttpProxy(target, (req, res) => {
+    if (req.method !== "POST" || !state.failing) return false;
+    req.resume();
+    res.writeHead(503, { "content-type": "text/html" }).end("<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>\n");
+    return true;
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    get failing() {
-      return state.failing;
-    },
-    set failing(v: boolean) {
-      state.failing = v;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  state.url = proxy.url;
+  state.close = proxy.close;
+  return state;
 }
 
 describe("an unavailable notary server", () => {

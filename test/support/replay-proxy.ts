@@ -4,7 +4,7 @@
  * mirror or a hostile server would (the older snapshot and targets follow by checksum from the real server, which
  * keeps them). `replayAfterPost()` starts replaying only once a publish went through. Everything else passes through.
  */
-import http from "node:http";
+import { startHttpProxy } from "./http-proxy.ts";
 
 export interface ReplayProxy {
   url: string;
@@ -20,34 +20,22 @@ export interface ReplayProxy {
 }
 
 export async function startReplayProxy(target: string): Promise<ReplayProxy> {
-  const t = new URL(target);
   const recorded = new Map<string, Buffer>();
   let mode: "live" | "replay" | "armed" = "live";
   let replayed = 0;
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const up = http.request({ host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  };
-  const server = http.createServer((req, res) => {
+  const proxy = await startHttpProxy(target, (req, res) => {
     if (req.method === "POST" && mode === "armed") {
       res.on("finish", () => (mode = "replay"));
-      return forward(req, res);
+      return false;
     }
     const old = req.method === "GET" && mode === "replay" ? recorded.get(req.url ?? "") : undefined;
-    if (old) {
-      replayed++;
-      res.writeHead(200, { "content-type": "application/json", "content-length": old.length }).end(old);
-      return;
-    }
-    forward(req, res);
+    if (!old) return false;
+    replayed++;
+    res.writeHead(200, { "content-type": "application/json", "content-length": old.length }).end(old);
+    return true;
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
-    url,
+    url: proxy.url,
     async record(gun: string) {
       const path = `/v2/${gun}/_trust/tuf/timestamp.json`;
       const res = await fetch(`${target}${path}`);
@@ -63,6 +51,6 @@ export async function startReplayProxy(target: string): Promise<ReplayProxy> {
     get replayed() {
       return replayed;
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: proxy.close,
   };
 }

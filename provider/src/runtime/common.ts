@@ -46,11 +46,7 @@ export type ServerInput = {
 };
 
 /** Stack configuration (`notary:*` keys), read by the providers' `configure`. */
-export type ProviderConfig = ServerInput & {
-  renewBeforeDays?: number;
-  /** `notary:acceptRollback`: read without the versions this stack's state recorded as a floor (one command, deliberately). */
-  acceptRollback?: boolean;
-};
+export type ProviderConfig = ServerInput & { renewBeforeDays?: number };
 
 export const CONFIG_KEYS = {
   url: "notary:serverUrl",
@@ -62,7 +58,6 @@ export const CONFIG_KEYS = {
   password: "notary:password",
   renewBeforeDays: "notary:renewBeforeDays",
   timeoutSeconds: "notary:timeoutSeconds",
-  acceptRollback: "notary:acceptRollback",
 } as const;
 
 /**
@@ -74,7 +69,7 @@ export function readConfig(get: (key: string) => string | undefined): ProviderCo
   for (const [field, key] of Object.entries(CONFIG_KEYS)) {
     const v = get(key);
     if (v === undefined || v === "") continue;
-    if (field === "insecureSkipVerify" || field === "acceptRollback") c[field] = v === "true";
+    if (field === "insecureSkipVerify") c.insecureSkipVerify = v === "true";
     else if (field === "renewBeforeDays" || field === "timeoutSeconds") {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0 || (field === "timeoutSeconds" && n === 0)) {
@@ -164,13 +159,21 @@ function clientForResource(config: ProviderConfig, server: ServerInput | undefin
 }
 
 /** The shared repository handle for a GUN, anchored on the pinned root when the client has no state for it yet. */
-export function repositoryFor(config: ProviderConfig, server: ServerInput | undefined, gun: string, anchor: { trustedRoot?: string; trustedRootSha256?: string; rootKeyIds?: string[] }): SdkRepository {
+export function repositoryFor(
+  config: ProviderConfig,
+  server: ServerInput | undefined,
+  gun: string,
+  anchor: { trustedRoot?: string; trustedRootSha256?: string; rootKeyIds?: string[] },
+  saved?: SavedVersions,
+): SdkRepository {
   const repo = clientForResource(config, server, gun).repository(gun);
   if (!repo.state) {
     if (anchor.trustedRoot) repo.configure({ anchor: { trustedRoot: new Uint8Array(Buffer.from(anchor.trustedRoot, "base64")) } });
     else if (anchor.trustedRootSha256) repo.configure({ anchor: { trustedRootSha256: anchor.trustedRootSha256 } });
     else if (anchor.rootKeyIds?.length) repo.configure({ anchor: { rootKeyIds: anchor.rootKeyIds } });
   }
+  const floor = saved && floorFrom(saved);
+  if (floor) repo.configure({ floor });
   return repo;
 }
 
@@ -188,19 +191,19 @@ export async function stateOf(repo: SdkRepository, opts: ReadOptions = {}): Prom
 }
 
 /**
- * Rollback protection across commands: the versions a resource's state recorded are the floor of every read this
- * command makes of the repository (the SDK refuses anything older with METADATA_ROLLBACK), as notary's client keeps
- * what it verified on disk. The floor only rises within a process. To accept older metadata deliberately (a server
- * restored from a backup), the environment variable NOTARY_ACCEPT_ROLLBACK=true leaves it out for one command (a
- * `pulumi refresh` or `destroy` configures providers from the last `up`'s config, so the stack config key
- * `notary:acceptRollback` takes effect only in commands that run the program).
+ * Rollback protection across commands: the versions a resource's state recorded (by role) are the floor of every read
+ * this command makes of the repository (the SDK refuses anything older with METADATA_ROLLBACK), as notary's client
+ * keeps what it verified on disk. The floor only rises within a process. NOTARY_ACCEPT_ROLLBACK=true in the
+ * environment leaves it out, to accept older metadata deliberately for one command (a server restored from a backup);
+ * an environment variable because `pulumi refresh` and `destroy` configure providers from the last `up`'s config.
  */
-export function applyFloor(repo: SdkRepository, config: ProviderConfig, floor: Record<string, number | undefined>): SdkRepository {
-  if (config.acceptRollback || process.env["NOTARY_ACCEPT_ROLLBACK"] === "true") return repo;
+export type SavedVersions = Record<string, number | undefined>;
+
+function floorFrom(saved: SavedVersions): Record<string, number> | undefined {
+  if (process.env["NOTARY_ACCEPT_ROLLBACK"] === "true") return undefined;
   const f: Record<string, number> = {};
-  for (const [role, v] of Object.entries(floor)) if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) f[role] = v;
-  repo.configure({ floor: f });
-  return repo;
+  for (const [role, v] of Object.entries(saved)) if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) f[role] = v;
+  return f;
 }
 
 /** `repo.current()`, whose METADATA_EXPIRED for an expired targets also says what renews it. */

@@ -52,6 +52,8 @@ export function keyIdsOf(v: unknown, field: string): string[] {
 
 /** Whether two PEM inputs name the same keys (an unreadable old value counts as different). */
 export function sameKeys(a: unknown, b: unknown, field: string): boolean {
+  // The same PEM text is the same key: no parsing on the usual path (every diff of every dependent runs this).
+  if (JSON.stringify(a) === JSON.stringify(b)) return true;
   try {
     return JSON.stringify(keyIdsOf(a, field)) === JSON.stringify(keyIdsOf(b, field));
   } catch {

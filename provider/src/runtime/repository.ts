@@ -25,7 +25,6 @@ import {
   parsePrivateKey,
   plain,
   repositoryFor,
-  applyFloor,
   type ProviderConfig,
   type ServerInput,
   stateOf,
@@ -275,7 +274,7 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
     ...(inputs.snapshotKey ? { snapshot: parsePrivateKey(inputs.snapshotKey, "snapshotKey") } : {}),
     ...(olds.rootKey ? { oldRoot: parsePrivateKey(olds.rootKey, "rootKey") } : {}),
   };
-  const repo = applyFloor(repositoryFor(config, inputs.server, inputs.gun, { trustedRoot: olds.trustedRoot }), config, olds.versions ?? {});
+  const repo = repositoryFor(config, inputs.server, inputs.gun, { trustedRoot: olds.trustedRoot }, olds.versions);
   repo.configure({ expiry: expiryPolicy(inputs.expiry) });
   let state = await repo.current({ allowExpiredTargets: true });
   const policyChanged = JSON.stringify(inputs.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {});
@@ -291,7 +290,7 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
 
 /** Refresh: what the server verifiably holds now; undefined when the trust data is gone. */
 export async function readRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<RepositoryOutputs | undefined> {
-  const repo = applyFloor(repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }), config, olds.versions ?? {});
+  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }, olds.versions);
   // An expired targets shows as such (roleExpires in the past), so that the next `up` renews it.
   const state = await stateOf(repo, { allowExpiredTargets: true });
   if (!state) return undefined;
@@ -300,7 +299,7 @@ export async function readRepository(config: ProviderConfig, olds: RepositoryOut
 
 export async function deleteRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<void> {
   if (!olds.deleteOnDestroy) return;
-  const repo = applyFloor(repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }), config, olds.versions ?? {});
+  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }, olds.versions);
   await repo.delete();
 }
 

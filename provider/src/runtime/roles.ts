@@ -5,7 +5,7 @@
 import { keyToJson, keyJsonId, RELEASES_ROLE, isSignerName } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index.ts";
-import { applyFloor, checkServerInput, isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type ServerInput } from "./common.ts";
+import { checkServerInput, isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, repositoryFor, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig, type SavedVersions, type ServerInput } from "./common.ts";
 import { assertGunInput, checkPaths, checkPrivateKeys, checkPublicKeys, checkRoleName, checkThreshold, type CheckFailure, type DiffResult } from "./checks.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
 import { expiryPolicy } from "./repository.ts";
@@ -23,12 +23,14 @@ export type RepoRef = {
   repositoryExpiry?: { rootDays?: number; targetsDays?: number; snapshotDays?: number; delegationDays?: number };
 };
 
-export function repoOf(config: ProviderConfig, r: RepoRef) {
-  const repo = repositoryFor(config, r.server, r.gun, {
+/** The SDK repository of a dependent resource; `saved`: the versions its state recorded, this command's floor. */
+export function repoOf(config: ProviderConfig, r: RepoRef, saved?: SavedVersions) {
+  const anchor = {
     ...(r.trustedRoot ? { trustedRoot: r.trustedRoot } : {}),
     ...(r.trustedRootSha256 ? { trustedRootSha256: r.trustedRootSha256 } : {}),
     ...(r.rootKeyId ? { rootKeyIds: [r.rootKeyId] } : {}),
-  });
+  };
+  const repo = repositoryFor(config, r.server, r.gun, anchor, saved);
   // Our publishes re-sign roles: under the repository's expiry policy, not only when the Repository resource happened
   // to run in this process (each `pulumi` command has its own host).
   if (r.repositoryExpiry && !isUnknown(r.repositoryExpiry)) repo.configure({ expiry: expiryPolicy(r.repositoryExpiry) });
@@ -169,7 +171,7 @@ export async function createDelegation(config: ProviderConfig, inputs: Delegatio
 /** An update whose only change is a rotated key records it without a server write; anything else publishes. */
 export async function updateDelegation(config: ProviderConfig, olds: DelegationOutputs, news: DelegationInputs) {
   const renewBeforeDays = news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
-  const state = await applyFloor(repoOf(config, news), config, delegationFloor(olds)).current({ allowExpiredTargets: true });
+  const state = await repoOf(config, news, delegationFloor(olds)).current({ allowExpiredTargets: true });
   if (state.roles.get("targets")!.status === "valid" && delegationInPlace(news, state, renewBeforeDays)) return delegationOutputs(news, state);
   return applyDelegation(config, news, renewBeforeDays);
 }
@@ -178,7 +180,7 @@ export async function updateDelegation(config: ProviderConfig, olds: DelegationO
 const delegationFloor = (olds: DelegationOutputs) => ({ [olds.role]: olds.version });
 
 export async function readDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<DelegationOutputs | undefined> {
-  const repo = applyFloor(repoOf(config, olds), config, delegationFloor(olds));
+  const repo = repoOf(config, olds, delegationFloor(olds));
   const state = await stateOf(repo);
   if (!state) return undefined;
   if (!delegationEntry(state, olds.role)) return undefined;
@@ -186,7 +188,7 @@ export async function readDelegation(config: ProviderConfig, olds: DelegationOut
 }
 
 export async function deleteDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<void> {
-  const repo = applyFloor(repoOf(config, olds), config, delegationFloor(olds));
+  const repo = repoOf(config, olds, delegationFloor(olds));
   if (!(await stateOf(repo))) return;
   const saved = [parsePrivateKey(olds.parentKey, "parentKey")];
   await explainStaleKey({ kind: "Delegation", name: olds.role, input: "parentKey", savedKeyIds: saved.map((k) => k.id) }, () =>

@@ -13,7 +13,7 @@ import {
 } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import type { Change, RepoState, FileMeta } from "../../../sdk/src/index.ts";
-import { DEFAULT_RENEW_BEFORE_DAYS, applyFloor, currentOf, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
+import { DEFAULT_RENEW_BEFORE_DAYS, currentOf, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
 import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
 import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
@@ -290,9 +290,9 @@ export function signingKeysRotated(olds: SignedTagOutputs, news: SignedTagInputs
 }
 
 export async function updateSignedTag(config: ProviderConfig, olds: SignedTagOutputs, news: SignedTagInputs) {
-  applyFloor(repoOf(config, news), config, tagFloor(olds));
+  const repo = repoOf(config, news, tagFloor(olds)); // apply() below gets the same handle, floor included
   if (!diffSignedTag(olds, news, config).changes) {
-    const state = await currentOf(repoOf(config, news));
+    const state = await currentOf(repo);
     const roles = olds.signedRoles ?? [olds.signedRole];
     return outputsOf(news, state, roles, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });
   }
@@ -303,7 +303,7 @@ export async function updateSignedTag(config: ProviderConfig, olds: SignedTagOut
 const tagFloor = (olds: SignedTagOutputs) => ({ [olds.signedRole]: olds.roleVersion });
 
 export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<SignedTagOutputs | undefined> {
-  const repo = applyFloor(repoOf(config, olds), config, tagFloor(olds));
+  const repo = repoOf(config, olds, tagFloor(olds));
   const state = await stateOf(repo);
   if (!state) return undefined;
   const roles = olds.signedRoles ?? [olds.signedRole];
@@ -313,7 +313,7 @@ export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutpu
 
 /** Revoke: remove the tag from the role (as `docker trust revoke` does for the roles it can sign). */
 export async function deleteSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<void> {
-  const repo = applyFloor(repoOf(config, olds), config, tagFloor(olds));
+  const repo = repoOf(config, olds, tagFloor(olds));
   if (!(await stateOf(repo))) return;
   const saved = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
   const roles = olds.signedRoles ?? [olds.signedRole];
