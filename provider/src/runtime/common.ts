@@ -323,7 +323,13 @@ export const DAY_MS = 86_400_000;
 /** notary warns six months before expiry; we renew inside the same window by default. */
 export const DEFAULT_RENEW_BEFORE_DAYS = 182;
 
-/** Is an `expires` value inside the renewal window at `now`? */
+/**
+ * Is a role due for re-signing at `now`: its `expires` inside the renewal window, or (given the policy's lifetime)
+ * further away than a signature made under the policy can reach? The second case is a role another tool signed for
+ * longer (notary's CLI writes three years): our own publishes re-sign it under the policy, so a recorded expiry beyond
+ * it may already be stale. Re-signing it makes the recorded expiry a lower bound of the server's again (our publishes
+ * only move it later), and renewal decisions made from state are then never late.
+ */
 export function isDue(expires: string | undefined, renewBeforeDays: number, now: Date = new Date(), lifetimeDays?: number): boolean {
   if (!expires) return false;
   // A window as long as the lifetime would re-sign on every run: never renew earlier than half-way through.
@@ -338,7 +344,14 @@ export function isDue(expires: string | undefined, renewBeforeDays: number, now:
     if (expiresAt.size >= 256) expiresAt.clear();
     expiresAt.set(expires, at);
   }
-  return at - now.getTime() < window * DAY_MS;
+  const left = at - now.getTime();
+  if (lifetimeDays && left > (lifetimeDays + policySlackDays(lifetimeDays)) * DAY_MS) return true;
+  return left < window * DAY_MS;
+}
+
+/** Calendar years are longer than 365 days (notary adds years), and clocks differ: 1% of the lifetime, at least a day. */
+function policySlackDays(lifetimeDays: number): number {
+  return Math.max(1, lifetimeDays / 100);
 }
 
 /** Parsed `expires` values: every resource of a repository asks about the same few. */

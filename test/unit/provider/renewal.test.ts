@@ -85,3 +85,21 @@ test("SignedTag diff: renews its role inside the window, sized by the repository
   assert.equal(diffSignedTag(olds(inDays(59), { delegationDays: 60 }), short, {}, NOW).changes, false);
   assert.equal(diffSignedTag(olds(inDays(20), { delegationDays: 60 }), short, {}, NOW).changes, true);
 });
+
+test("isDue: an expiry further away than the policy's lifetime can reach was signed by another tool: re-sign it", () => {
+  assert.equal(isDue(inDays(3 * 365 + 1), 182, NOW, 1), true, "notary's three years under a one-day policy");
+  assert.equal(isDue(inDays(1), 182, NOW, 1), false, "just signed under the policy");
+  assert.equal(isDue(inDays(1.9), 182, NOW, 1), false, "a day of slack for clocks");
+  assert.equal(isDue(inDays(1096), 182, NOW, 1095), false, "notary's three calendar years (a leap day) under the default policy");
+  assert.equal(isDue(inDays(3653), 182, NOW, 3650), false, "ten calendar years of root under the default policy");
+  assert.equal(isDue(inDays(1096), 182, NOW), false, "no lifetime given: only the window counts");
+});
+
+test("Repository diff after a drift repair: a targets expiry recorded from another tool's signature plans a re-sign", () => {
+  const news = { gun: "example.com/app", rootKey: root, targetsKey: targets, expiry: { targetsDays: 1 } };
+  // The refresh recorded notary's three years; our publishes since may have re-signed targets for one day.
+  assert.equal(diffRepository(repoOutputs(inDays(1095), { targetsDays: 1 }), news, {}, NOW).changes, true);
+  // Once re-signed under the policy, the recorded expiry is a lower bound and the window decides.
+  assert.equal(diffRepository(repoOutputs(inDays(1), { targetsDays: 1 }), news, {}, NOW).changes, false);
+  assert.equal(diffRepository(repoOutputs(inDays(0.4), { targetsDays: 1 }), news, {}, NOW).changes, true);
+});

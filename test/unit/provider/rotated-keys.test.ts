@@ -7,6 +7,7 @@ import { diffDelegation, diffSigner, type DelegationOutputs, type SignerOutputs 
 import { diffSignedTag, resolveFloating, signingKeysRotated, type SignedTagOutputs } from "../../../provider/src/runtime/signed-tag.ts";
 import { keyIdsOf, sameKeys, withKnownKeys, rememberKeys } from "../../../provider/src/runtime/keyring.ts";
 import { PrivateKey } from "../../../sdk/src/crypto/sign.ts";
+import { formatGoTime } from "../../../sdk/src/metadata/time.ts";
 import { createPrivateKey, createPublicKey } from "node:crypto";
 
 const gun = "example.com/team/app";
@@ -47,8 +48,9 @@ test("SignedTag: a rotated signing key alone is flagged (recorded without a publ
   const [k1, k2] = [pem(), pem()];
   const d1 = `sha256:${"a".repeat(64)}`;
   const d2 = `sha256:${"b".repeat(64)}`;
+  const inTwoYears = formatGoTime(new Date(Date.now() + 730 * 86_400_000)); // inside the default policy, outside its window
   const news = { gun, trustedRootSha256: "0".repeat(64), tag: "v1", image: "registry.example.com/team/app:v1", signingKeys: [k1], resolvedDigest: d1, resolvedSize: 100 };
-  const olds = { ...news, signedRole: "targets/releases", signedRoles: ["targets/releases"], signedDigest: d1, signedSize: 100, mediaType: "", serverDigest: d1, serverSize: 100, roleVersion: 2, roleExpires: "2099-01-01T00:00:00Z" } as SignedTagOutputs;
+  const olds = { ...news, signedRole: "targets/releases", signedRoles: ["targets/releases"], signedDigest: d1, signedSize: 100, mediaType: "", serverDigest: d1, serverSize: 100, roleVersion: 2, roleExpires: inTwoYears } as SignedTagOutputs;
   assert.equal(diffSignedTag(olds, news, {}).changes, false);
   assert.equal(signingKeysRotated(olds, news), false);
   assert.equal(signingKeysRotated(olds, { ...news, signingKeys: [k2] }), true);
