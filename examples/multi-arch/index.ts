@@ -16,6 +16,8 @@ import * as notary from "pulumi-notary";
 const config = new pulumi.Config();
 const gun = config.require("gun");
 const images = config.requireObject<Record<string, string>>("images"); // { "v1": "registry.example.com/team/app:v1" }
+// Set `listsOnly` to refuse anything but manifest lists and OCI indexes (a single platform's manifest signed by mistake).
+const listsOnly = config.getBoolean("listsOnly");
 
 const root = new notary.Key("root");
 const targets = new notary.Key("targets");
@@ -31,7 +33,11 @@ const signer = new notary.Signer("release", {
 
 const signed = Object.entries(images).map(
   ([tag, image]) =>
-    new notary.SignedTag(`tag-${tag}`, { repository: repo, tag, image, signingKeys: [release.privateKeyPem] }, { dependsOn: [signer] }),
+    new notary.SignedTag(
+      `tag-${tag}`,
+      { repository: repo, tag, image, signingKeys: [release.privateKeyPem], ...(listsOnly !== undefined ? { listsOnly } : {}) },
+      { dependsOn: [signer] },
+    ),
 );
 
 // An image built and pushed by @pulumi/docker, signed by its repoDigest (only when `build` is set).

@@ -270,6 +270,11 @@ export type SignedTagArgs = RepositoryRef & {
   signingKeys: pulumi.Input<pulumi.Input<string>[]>;
   registry?: pulumi.Input<RegistryArgs>;
   renewBeforeDays?: pulumi.Input<number>;
+  /**
+   * Refuse to sign a manifest that is not a manifest list or OCI index. Without it, signing one platform's manifest
+   * for a tag whose registry tag holds a list only warns (a trusted pull of the tag would get that platform everywhere).
+   */
+  listsOnly?: pulumi.Input<boolean>;
 };
 
 /**

@@ -144,6 +144,42 @@ describe("examples/multi-arch", () => {
     await env.expectNoChanges();
   });
 
+  test("one platform's manifest signed for a tag that holds a list: preview and up warn; listsOnly refuses it before anything is sent", async () => {
+    const v3 = await pushOciImage(registry.host, "team/app", "v3", { multiArch: true });
+    const amd64 = v3.manifests.find((m) => m.platform.architecture === "amd64")!;
+    images["v3"] = `${registry.host}/team/app@${amd64.digest}`; // the classic mistake: the platform digest, pinned
+    env.set("images", images);
+    const warning = `${amd64.digest} is the linux/amd64 manifest of the list ${v3.digest} that ${registry.host}/team/app:v3 holds in the registry`;
+    const p = await env.preview();
+    assert.equal(ops(p)["tag-v3"], "create");
+    assert.ok(p.result.stdout.includes(warning), `the preview warns: ${p.result.stdout}`);
+    const r = await env.up();
+    assert.ok(r.result.stdout.includes(warning), "so does up");
+    assert.equal((await env.notaryList(gun)).find((x) => x.name === "v3")?.digest, hex(amd64.digest), "signed as asked");
+
+    env.set("listsOnly", "true");
+    const before = await env.fingerprint(gun);
+    const refused = await env.preview({ allowFailure: true });
+    assert.notEqual(refused.result.code, 0);
+    const said = refused.result.stdout + refused.result.stderr;
+    assert.ok(said.includes("property image") && said.includes(`${warning}, and listsOnly is set: sign the list`), said);
+    await assert.rejects(env.up(), "up refuses it too");
+    assert.deepEqual(await env.fingerprint(gun), before, "nothing was published");
+
+    images["v3"] = `${registry.host}/team/app:v3`; // the fix: the tag, which holds the list
+    env.set("images", images);
+    const fixed = await env.up();
+    assert.equal(ops(fixed)["tag-v3"], "update");
+    assert.ok(!fixed.result.stdout.includes("warning: SignedTag"), "no warning for a list");
+    assert.equal((await env.notaryList(gun)).find((x) => x.name === "v3")?.digest, hex(v3.digest));
+
+    delete images["v3"];
+    env.set("images", images);
+    env.set("listsOnly", undefined);
+    await env.up();
+    assert.deepEqual((await env.notaryList(gun)).map((x) => x.name), ["v1", "v2"]);
+  });
+
   test("stack export holds no private key, passphrase or password in clear", async () => {
     await env.assertNoLeaks();
   });

@@ -8,6 +8,7 @@ import * as signedTag from "./signed-tag.ts";
 import * as keyImpl from "./key.ts";
 import { readConfig, type ProviderConfig } from "./common.ts";
 import { rememberKeys } from "./keyring.ts";
+import { checkImageKind } from "./platform.ts";
 import type { CheckFailure, DiffResult } from "./checks.ts";
 
 export * from "./common.ts";
@@ -109,6 +110,9 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
       const failures = signedTag.checkSignedTag(news);
       if (failures.length) return { inputs: news, failures };
       const inputs = await signedTag.resolveFloating(news); // an image given by tag is resolved again (see there)
+      const kind = await checkImageKind(olds, inputs); // a platform manifest where the tag holds a list
+      if (kind.failure) return { inputs, failures: [kind.failure] };
+      if (kind.warning) console.error(kind.warning); // the engine shows a provider's stderr as diagnostics
       // A check with no old inputs precedes a create: announce the change so it can ride along with other publishes.
       if (!olds || Object.keys(olds).length === 0) signedTag.stageSignedTag(c, undefined, inputs);
       return { inputs, failures };

@@ -17,8 +17,9 @@ import { DEFAULT_RENEW_BEFORE_DAYS, currentOf, inputError, isDue, lifetimeDays, 
 import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
 import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
+import { registryOptions, type RegistryInput } from "./platform.ts";
 
-export type RegistryInput = { username?: string; password?: string; insecure?: boolean; caPem?: string };
+export type { RegistryInput };
 
 export type SignedTagInputs = RepoRef & {
   tag: string;
@@ -33,6 +34,8 @@ export type SignedTagInputs = RepoRef & {
   signingKeys: string[];
   registry?: RegistryInput;
   renewBeforeDays?: number;
+  /** Refuse any manifest that is not a manifest list or OCI index (a single platform's manifest signed by mistake). */
+  listsOnly?: boolean;
   /**
    * Set by `check` when `image` is a tag reference (not pinned by a digest): what the tag points to in the registry at
    * this command. A tag pushed again since the last `up` shows here as a change from the old digest to the new one.
@@ -83,6 +86,7 @@ export function checkSignedTag(n: SignedTagInputs): CheckFailure[] {
   if (n.size !== undefined && !isUnknown(n.size) && !(typeof n.size === "number" && Number.isSafeInteger(n.size) && n.size > 0)) {
     f.push({ property: "size", reason: "must be a positive whole number of bytes" });
   }
+  if (n.listsOnly !== undefined && !isUnknown(n.listsOnly) && typeof n.listsOnly !== "boolean") f.push({ property: "listsOnly", reason: "must be true or false" });
   checkPrivateKeys(n.signingKeys, "signingKeys", f);
   return f;
 }
@@ -168,12 +172,7 @@ export function defaultRoles(state: RepoState, tag: string, keyIds: ReadonlySet<
 async function resolveDigest(inputs: SignedTagInputs): Promise<{ digest: string; size: number; mediaType: string }> {
   if (inputs.digest && inputs.size) return { digest: inputs.digest, size: inputs.size, mediaType: "" };
   if (!inputs.image) throw inputError("image", "give image or digest and size");
-  const r = inputs.registry ?? {};
-  const img = await resolveImage(inputs.image, {
-    ...(r.username && r.password ? { credentials: { kind: "basic", username: r.username, password: r.password, source: "registry input" } } : {}),
-    ...(r.insecure !== undefined ? { insecure: r.insecure } : {}),
-    ...(r.caPem ? { httpOptions: { ca: r.caPem } } : {}),
-  });
+  const img = await resolveImage(inputs.image, registryOptions(inputs.registry));
   if (inputs.digest && inputs.digest !== img.digest) {
     throw new NotaryError("REGISTRY_DIGEST_MISMATCH", `image ${inputs.image} resolves to ${img.digest}, not the digest ${inputs.digest} given`, {
       details: { field: "digest" },
