@@ -5,7 +5,9 @@
 //   (repo.floor) refuses the replay in a new process, which a fresh client without it would accept.
 // - Pulumi CLI: after `up` re-pointed a tag, a replayed timestamp makes `pulumi refresh` and `pulumi preview
 //   --refresh` fail with METADATA_ROLLBACK naming the versions, the state keeps the truth; the same commands pass
-//   without the replay, and NOTARY_ACCEPT_ROLLBACK=true accepts it deliberately.
+//   without the replay, and NOTARY_ACCEPT_ROLLBACK=true accepts it deliberately. With the timestamp frozen for every
+//   command, an `up` that re-points the tag fails the same way before any write (before the floors, it signed on top
+//   of the frozen files and was reported as lost version races), and converges once the server is live again.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { NotaryClient } from "../../sdk/src/client.ts";
@@ -15,7 +17,7 @@ import { lookupTarget } from "../../sdk/src/trust/read.ts";
 import { PulumiStack } from "../support/pulumi-cli.ts";
 import { startReplayProxy, type ReplayProxy } from "../support/replay-proxy.ts";
 import { startNotaryServer, type NotaryServer } from "../support/stack.ts";
-import { manifest } from "./interop-helpers.ts";
+import { manifest, serverFingerprint } from "./interop-helpers.ts";
 import { fakeManifest } from "./example-helpers.ts";
 
 let server: NotaryServer;
@@ -88,6 +90,7 @@ describe("rollback protection across Pulumi commands", () => {
   const gun = "example.com/team/cli-rollback";
   const m1 = fakeManifest("cli rollback v1");
   const m2 = fakeManifest("cli rollback v2");
+  const m3 = fakeManifest("cli rollback v3");
   before(async () => {
     proxy.live();
     stack = await PulumiStack.init({ dir: "examples/quickstart", stack: "rollback" });
@@ -135,5 +138,23 @@ describe("rollback protection across Pulumi commands", () => {
     proxy.live();
     await stack.refresh();
     assert.equal((await tagState())["serverDigest"], m2.digest, "and the live state again once the server serves it");
+  });
+
+  it("a frozen timestamp (every command served the old one): up re-pointing the tag fails with METADATA_ROLLBACK before any write, not as lost races", async () => {
+    await stack.setConfig({ "notary-quickstart:digest": m3.digest, "notary-quickstart:size": String(m3.size) });
+    const before = await serverFingerprint(server, gun);
+    proxy.replay();
+    for (const args of [["preview", "--refresh"], ["up", "--yes"], ["up", "--yes"]]) {
+      const r = await stack.run(args, { allowFailure: true });
+      assert.notEqual(r.code, 0, `pulumi ${args.join(" ")} fails`);
+      assert.match(r.stdout + r.stderr, /METADATA_ROLLBACK: the server served [\w/]+ version \d+, older than version \d+ already trusted/);
+      assert.doesNotMatch(r.stdout + r.stderr, /other publishers|version races|PUBLISH_CONFLICT/);
+    }
+    assert.deepEqual(await serverFingerprint(server, gun), before, "nothing was published on top of the frozen files");
+    assert.equal((await tagState())["serverDigest"], m2.digest, "the state keeps the truth");
+    proxy.live();
+    await stack.up();
+    assert.equal((await tagState())["serverDigest"], m3.digest, "once the server is live again, up signs the new digest");
+    await stack.preview(["--refresh", "--expect-no-changes"]);
   });
 });
