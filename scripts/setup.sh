@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian machine that only has Node 20 and npm:
 #   1. Debian packages for the integration tests: notary (notary, notary-server), docker-registry, openssl,
-#      and a docker client if none is on the machine;
+#      postgresql (notary-server's SQL storage, test/support/postgres.ts) and a docker client if none is on the machine;
 #   2. npm dependencies (Node 22 itself comes from the `node@22` devDependency; npm scripts put
 #      node_modules/.bin first in PATH).
 #   3. the Pulumi CLI and its Node.js language host, built from the Go modules pinned in tools/pulumi by
@@ -48,6 +48,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt_install notary docker-registry openssl
 else
   say "notary, notary-server, docker-registry, openssl: present"
+fi
+
+# PostgreSQL server binaries (initdb, pg_ctl, psql under /usr/lib/postgresql/<version>/bin); tests start their own
+# private cluster, so the Debian package's default cluster is not needed.
+if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  say "postgresql: present"
+else
+  say "missing: postgresql"
+  apt_update_once
+  apt_install postgresql
 fi
 
 # The tests drive the docker CLI without a daemon (docker trust inspect / signer add / key generate).

@@ -20,18 +20,20 @@ describe("targets key rotation with dependents, through the CLI", () => {
     env.set("gun", gun);
     env.set("digest", m1.digest);
     env.set("size", String(m1.size));
+    env.set("qaDigest", m1.digest);
+    env.set("qaSize", String(m1.size));
   });
 
   test("up: repository, signer, delegation (threshold 2) and tags", async () => {
     await env.up();
-    assert.deepEqual((await env.notaryList(gun)).map((x) => x.name).sort(), ["v1", "v2"]);
+    assert.deepEqual((await env.notaryList(gun)).map((x) => x.name).sort(), ["qa-v1", "v1", "v2"]);
     const dels = await env.notaryDelegations(gun);
     assert.deepEqual(dels.find((d) => d.role === "targets/qa")?.threshold, 2);
     env.assertStateSecrets([[T.repository, "app", "targetsKey"], [T.signer, "ci", "targetsKey"], [T.delegation, "qa", "parentKey"]]);
   });
 
   test("one up rotates the targets key, re-points a tag and removes the Signer: it succeeds, and the stack is not stuck", async () => {
-    const qaVersion = env.outputs(T.delegation, "qa")["version"];
+    const qaVersion = (await env.fingerprint(gun))["targets/qa"];
     env.set("activeTargetsKey", "targets-2");
     env.set("dropSigner", "true");
     env.set("digest", m2.digest);
@@ -46,11 +48,11 @@ describe("targets key rotation with dependents, through the CLI", () => {
     const newTargets = env.outputs(T.key, "targets-2")["keyId"];
     assert.equal(plain(r.outputs)["targetsKeyId"], newTargets);
     // The delegation's role file was not re-signed: only its saved key changed.
-    assert.equal(env.outputs(T.delegation, "qa")["version"], qaVersion, "no write for the delegation");
+    assert.equal((await env.fingerprint(gun))["targets/qa"], qaVersion, "no write for the delegation's role");
     assert.equal(env.outputs(T.delegation, "qa")["parentKey"], env.outputs(T.key, "targets-2")["privateKeyPem"]);
 
     // notary and docker: the signer and its tag are gone, v2 points at the new digest, targets is signed by the new key.
-    assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest]), [["v2", hex(m2.digest)]]);
+    assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest]).sort(), [["qa-v1", hex(m1.digest)], ["v2", hex(m2.digest)]]);
     const dels = await env.notaryDelegations(gun);
     assert.ok(!dels.some((d) => d.role === "targets/ci"), "targets/ci removed");
     const info = await env.dockerInspect(gun);
@@ -58,6 +60,22 @@ describe("targets key rotation with dependents, through the CLI", () => {
     assert.deepEqual(info.Signers.map((s) => s.Name), ["qa"]);
 
     // The next commands see nothing to do.
+    await env.expectNoChanges();
+    await env.previewRefresh({ expectNoChanges: true });
+  });
+
+  test("a delegation's key rotated with a tag signed in it: the role is re-signed by the new keys, notary and docker read it", async () => {
+    env.set("qaKeys", "qa-2,qa-3");
+    const r = await env.up();
+    const o = ops(r);
+    assert.equal(o["qa"], "update", "the delegation lists the new keys");
+    assert.equal(o["qa-v1"], "update", "the tag's role is re-signed with them");
+    const ids = ["qa-2", "qa-3"].map((n) => env.outputs(T.key, n)["keyId"]).sort();
+    const dels = await env.notaryDelegations(gun);
+    assert.deepEqual(dels.find((d) => d.role === "targets/qa")?.keyIds.slice().sort(), ids);
+    assert.deepEqual((await env.notaryList(gun)).find((x) => x.name === "qa-v1")?.role, "targets/qa", "notary verifies targets/qa under its new keys");
+    const info = await env.dockerInspect(gun);
+    assert.deepEqual(info.Signers.find((x) => x.Name === "qa")?.Keys.map((k) => k.ID).sort(), ids, "docker lists the new keys");
     await env.expectNoChanges();
     await env.previewRefresh({ expectNoChanges: true });
   });

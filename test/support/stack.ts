@@ -100,7 +100,7 @@ process.on("exit", () => {
  * Starts `sh -c script` holding the read end of a pipe from this process. `read` returns when Node dies for any reason
  * (the write end closes), so the script's remaining commands act as a last-resort cleanup.
  */
-function spawnWatchdog(script: string, args: string[]): ChildProcess {
+export function spawnWatchdog(script: string, args: string[]): ChildProcess {
   const watchdog = spawn("sh", ["-c", `read _unused; ${script}`, "watchdog", ...args], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
   watchdog.once("error", () => undefined);
   watchdog.unref();
@@ -360,25 +360,41 @@ async function launchDaemon(o: {
   ready: (status: number) => boolean;
   ca?: string;
   cleanup: () => Promise<void>;
-}): Promise<{ pid: number; log: () => string; stop: () => Promise<void> }> {
-  const tracked = spawnDaemon(o.bin, o.args, o.logFile, o.dir);
-  try {
-    await waitUntilReady(o.readyUrl, tracked, o.logFile, o.ready, o.ca);
-  } catch (e) {
-    await stopDaemon(tracked);
-    throw e;
-  }
+}): Promise<{ pid: number; log: () => string; stop: () => Promise<void>; restart: () => Promise<number> }> {
+  const start = async (): Promise<Tracked> => {
+    const t = spawnDaemon(o.bin, o.args, o.logFile, o.dir);
+    try {
+      await waitUntilReady(o.readyUrl, t, o.logFile, o.ready, o.ca);
+    } catch (e) {
+      await stopDaemon(t);
+      throw e;
+    }
+    return t;
+  };
+  let tracked = await start();
   let finalLog: string | undefined;
   let stopping: Promise<void> | undefined;
+  let restarting: Promise<number> | undefined;
   return {
     pid: tracked.child.pid ?? -1,
     log: () => finalLog ?? readLog(o.logFile),
     stop: () =>
       (stopping ??= (async () => {
+        await restarting?.catch(() => undefined);
         await stopDaemon(tracked);
         finalLog = readLog(o.logFile);
         await o.cleanup();
       })()),
+    // Stops the process by pid and starts the same command again (same config, port and log file); resolves to the new pid.
+    restart: () => {
+      if (stopping !== undefined) return Promise.reject(new Error(`${o.bin}: restart after stop`));
+      return (restarting = (async () => {
+        await restarting?.catch(() => undefined);
+        await stopDaemon(tracked);
+        tracked = await start();
+        return tracked.child.pid ?? -1;
+      })());
+    },
   };
 }
 
@@ -626,8 +642,15 @@ export interface NotaryServer {
   /** The temp dir holding config.json, server.log and certificates. */
   dir: string;
   configFile: string;
-  /** The server's JSON log lines so far (kept after stop). */
+  /** The server's JSON log lines so far, across restarts (kept after stop). */
   log(): string;
+  /**
+   * Stops notary-server by pid and starts it again with the same config file on the same port, waiting for
+   * `/_notary_server/health`; `pid` changes. Memory storage comes back empty; with `postgresUrl` the data stays. The
+   * local signer's keys are always lost: a publish then fails until the timestamp key is rotated (`key rotate GUN
+   * timestamp -r`).
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -640,11 +663,13 @@ export interface NotaryServerOptions {
   logLevel?: "debug" | "info" | "warn" | "error";
   /** Extra top-level config sections merged over the defaults (e.g. `{ caching: {...} }`). */
   extraConfig?: Record<string, unknown>;
+  /** Store in this PostgreSQL database instead of memory (see `startPostgres` in postgres.ts, which creates the schema). */
+  postgresUrl?: string;
 }
 
 /**
- * Starts `notary-server` with memory storage and the local (Ed25519) signer on a free 127.0.0.1 port and waits for
- * `GET /_notary_server/health`.
+ * Starts `notary-server` with memory storage (or PostgreSQL, `postgresUrl`) and the local (Ed25519) signer on a free
+ * 127.0.0.1 port and waits for `GET /_notary_server/health`.
  * @example const server = await startNotaryServer(); t.after(() => server.stop());
  */
 export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise<NotaryServer> {
@@ -658,7 +683,7 @@ export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise
       const config: Record<string, unknown> = {
         server: { http_addr: host, ...(tls ? { tls_cert_file: tls.certFile, tls_key_file: tls.keyFile } : {}) },
         trust_service: { type: "local" },
-        storage: { backend: "memory" },
+        storage: opts.postgresUrl !== undefined ? { backend: "postgres", db_url: opts.postgresUrl } : { backend: "memory" },
         logging: { level: opts.logLevel ?? "info" },
         ...(tokens
           ? { auth: { type: "token", options: { realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootcertbundle: tokens.certFile } } }
@@ -669,7 +694,7 @@ export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise
       const logFile = path.join(dir, `server-${port}.log`);
       await writeFile(configFile, JSON.stringify(config, null, 2));
       const url = `${tls ? "https" : "http"}://${host}`;
-      const daemon = await launchDaemon({
+      const { restart, ...daemon } = await launchDaemon({
         bin: BIN.notaryServer,
         args: ["-config", configFile],
         dir,
@@ -682,7 +707,7 @@ export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise
           await removeTempDir(dir);
         },
       });
-      const server: NotaryServer = { url, host, port, dir, configFile, ...daemon };
+      const server: NotaryServer = { url, host, port, dir, configFile, ...daemon, restart: async () => void (server.pid = await restart()) };
       if (tls) {
         server.caPem = tls.caPem;
         server.caFile = tls.caFile;

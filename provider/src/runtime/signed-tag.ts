@@ -18,6 +18,7 @@ import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } f
 import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
 import { registryOptions, type RegistryInput } from "./platform.ts";
+import { rolesToResign } from "./resign.ts";
 
 export type { RegistryInput };
 
@@ -291,8 +292,14 @@ export function signingKeysRotated(olds: SignedTagOutputs, news: SignedTagInputs
 export async function updateSignedTag(config: ProviderConfig, olds: SignedTagOutputs, news: SignedTagInputs) {
   const repo = repoOf(config, news, tagFloor(olds)); // apply() below gets the same handle, floor included
   if (!diffSignedTag(olds, news, config).changes) {
-    const state = await currentOf(repo);
+    // Only the signing keys rotated: record them; re-sign a role still signed by the old keys (resign.ts).
+    let state = await currentOf(repo);
     const roles = olds.signedRoles ?? [olds.signedRole];
+    const resign = rolesToResign(state, roles, olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`)));
+    if (resign.length) {
+      const keys = news.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
+      state = (await repo.publish(resign.map((role) => ({ type: "witness" as const, role })), { keys, id: stageId(news) })).state;
+    }
     return outputsOf(news, state, roles, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });
   }
   return apply(config, news, olds);
