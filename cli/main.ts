@@ -8,6 +8,7 @@
 //       set) and <DIR>/<NAME>.pub (docker's public key file).
 //
 // Server and credentials: --server, else DOCKER_CONTENT_TRUST_SERVER; NOTARY_AUTH or docker's config.json.
+import "../sdk/src/node-version.ts"; // first: a clear message on an older Node.js, before any dependency loads
 import { parseArgs } from "node:util";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";

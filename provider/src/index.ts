@@ -8,5 +8,6 @@
  * const repo = new notary.Repository("app", { gun: "registry.example.com/team/app", rootKey: root.privateKeyPem, targetsKey: targets.privateKeyPem });
  * new notary.SignedTag("v1", { repository: repo, tag: "v1", image: "registry.example.com/team/app:v1", signingKeys: [targets.privateKeyPem] });
  */
+import "../../sdk/src/node-version.ts"; // first: a clear message on an older Node.js, before any dependency loads
 export { Key, Repository, Delegation, Signer, SignedTag } from "./resources.ts";
 export type { KeyArgs, RepositoryArgs, DelegationArgs, SignerArgs, SignedTagArgs, ServerArgs, ExpiryArgs, RegistryArgs, RepositoryRef } from "./resources.ts";

@@ -7,6 +7,7 @@
  * const repo = client.repository("registry.example.com/team/app", { anchor: { rootKeyIds: [rootKeyId] } });
  * await repo.publish([{ type: "setTarget", role: "targets/releases", name: "v1", meta }], { keys: [releasesKey] });
  */
+import "./node-version.ts"; // first: a clear message on an older Node.js, before any dependency loads
 export { NotaryError, isNotaryError } from "./errors.ts";
 export type { NotaryErrorCode } from "./errors.ts";
 

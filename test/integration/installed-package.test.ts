@@ -4,6 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { notaryServerPerFile } from "../support/per-file.ts";
 import { installedProject } from "../support/installed.ts";
@@ -52,3 +55,32 @@ test("installed package: providers serialize as require() of ~0.3 KB and the rea
     await h.stop();
   }
 });
+
+// TypeScript projects resolve the package's types under Pulumi's classic template (`module: commonjs`,
+// `moduleResolution: node`, which ignores `exports`) as well as under modern `nodenext`.
+for (const [name, options] of [
+  ["classic (commonjs, moduleResolution node)", { module: "commonjs", moduleResolution: "node", ignoreDeprecations: "6.0" }],
+  ["modern (nodenext)", { module: "nodenext", moduleResolution: "nodenext" }],
+] as const) {
+  test(`installed package: types resolve under ${name}`, async () => {
+    const proj = await installedProject();
+    await writeFile(
+      path.join(proj.dir, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { ...options, target: "es2022", strict: true, noEmit: true, skipLibCheck: true, types: ["node"] }, files: ["index.ts"] }),
+    );
+    await writeFile(
+      path.join(proj.dir, "index.ts"),
+      [
+        'import * as notary from "pulumi-notary";',
+        'import { NotaryClient, PrivateKey } from "pulumi-notary/sdk";',
+        "const key: PrivateKey = PrivateKey.generate();",
+        'const client: NotaryClient = new NotaryClient({ url: "https://notary.example.com" });',
+        "export const kinds = [notary.Repository, notary.SignedTag, key.id, client];",
+        "",
+      ].join("\n"),
+    );
+    const tsc = path.join(proj.dir, "node_modules", "typescript", "bin", "tsc");
+    const r = spawnSync(process.execPath, [tsc, "-p", proj.dir], { encoding: "utf8", cwd: proj.dir });
+    assert.equal(r.status, 0, `tsc under ${name}:\n${r.stdout}${r.stderr}`);
+  });
+}

@@ -2,6 +2,7 @@
  * The resource implementations the dynamic providers load by package name (`pulumi-notary/runtime`) inside their
  * methods. Not a public API.
  */
+import "../../../sdk/src/node-version.ts"; // first: a clear message on an older Node.js, before any dependency loads
 import * as repository from "./repository.ts";
 import * as roles from "./roles.ts";
 import * as signedTag from "./signed-tag.ts";
