@@ -23,6 +23,18 @@ export interface ServerArgs {
 
 const OUTPUT = undefined as never;
 
+/**
+ * Connection settings that carry a credential (`password`, `clientKeyPem`) are kept secret as a whole in the state,
+ * whether or not the program marked the credential secret, as Pulumi providers do with password fields.
+ */
+function secretCredentials<T extends object>(v: pulumi.Input<T> | undefined): pulumi.Input<T> | undefined {
+  if (v === undefined) return undefined;
+  return pulumi.output(v).apply((x) => {
+    const held = x as { password?: unknown; clientKeyPem?: unknown } | undefined;
+    return held && (held.password !== undefined || held.clientKeyPem !== undefined) ? pulumi.secret(x) : x;
+  }) as unknown as pulumi.Output<T>;
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 
 export interface KeyArgs {
@@ -128,6 +140,7 @@ export class Repository extends pulumi.dynamic.Resource {
       name,
       {
         ...args,
+        server: secretCredentials(args.server),
         serverUrl: OUTPUT,
         rootKeyId: OUTPUT,
         rootCanonicalKeyId: OUTPUT,
@@ -157,9 +170,9 @@ export type RepositoryRef =
 function repoInputs(ref: RepositoryRef) {
   if (ref.repository) {
     const r = ref.repository;
-    return { gun: r.gun, server: r.server, trustedRootSha256: r.trustedRootSha256, repositoryExpiry: r.expiryPolicy };
+    return { gun: r.gun, server: secretCredentials(r.server), trustedRootSha256: r.trustedRootSha256, repositoryExpiry: r.expiryPolicy };
   }
-  return { gun: ref.gun, rootKeyId: ref.rootKeyId, ...(ref.server ? { server: ref.server } : {}) };
+  return { gun: ref.gun, rootKeyId: ref.rootKeyId, ...(ref.server ? { server: secretCredentials(ref.server) } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -301,6 +314,7 @@ export class SignedTag extends pulumi.dynamic.Resource {
       name,
       {
         ...rest,
+        ...(args.registry ? { registry: secretCredentials(args.registry) } : {}),
         ...repoInputs(args),
         signedRole: OUTPUT,
         signedRoles: OUTPUT,
