@@ -30,6 +30,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import type { NotarySigner } from "./notary-signer.ts";
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Binaries, defaults, time limits
@@ -130,11 +131,11 @@ function killQuietly(pid: number | undefined, signal: NodeJS.Signals): void {
  * A watchdog `sh` holds the read end of a pipe from this process: when Node dies for any reason the pipe closes, `read`
  * returns, and the watchdog kills the server by pid.
  */
-function spawnDaemon(bin: string, args: string[], logFile: string, cwd: string): Tracked {
+function spawnDaemon(bin: string, args: string[], logFile: string, cwd: string, env: Record<string, string> = {}): Tracked {
   const fd = openSync(logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(bin, args, { cwd, detached: true, stdio: ["ignore", fd, fd], env: hermeticEnv({}) });
+    child = spawn(bin, args, { cwd, detached: true, stdio: ["ignore", fd, fd], env: hermeticEnv(env) });
   } finally {
     closeSync(fd);
   }
@@ -321,50 +322,62 @@ export function httpRequest(
   });
 }
 
-/** Polls `url` until `ready(status)` or the process exits or the time limit passes. */
-async function waitUntilReady(
-  url: string,
-  tracked: Tracked,
-  logFile: string,
-  ready: (status: number) => boolean,
-  ca?: string,
-): Promise<void> {
+/**
+ * Calls `probe` (which throws while the daemon is not ready) until it resolves, the process exits or the time limit
+ * passes.
+ */
+async function waitUntilReady(what: string, probe: () => Promise<void>, tracked: Tracked, logFile: string): Promise<void> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   let exited = false;
   void tracked.exited.then(() => (exited = true));
   let last = "";
   while (Date.now() < deadline) {
-    if (exited) throw new StartError(`process exited during start-up (${url})`, readLog(logFile));
+    if (exited) throw new StartError(`process exited during start-up (${what})`, readLog(logFile));
     try {
-      const res = await httpRequest(url, { ...(ca !== undefined ? { ca } : {}), timeoutMs: 1_000 });
-      if (ready(res.status)) return;
-      last = `HTTP ${res.status}`;
+      await probe();
+      return;
     } catch (e) {
-      last = String(e);
+      last = e instanceof Error ? e.message : String(e);
     }
     await sleep(50);
   }
-  throw new StartError(`not ready after ${STARTUP_TIMEOUT_MS} ms: ${url} (${last})`, readLog(logFile));
+  throw new StartError(`not ready after ${STARTUP_TIMEOUT_MS} ms: ${what} (${last})`, readLog(logFile));
 }
 
+/** How launchDaemon knows a daemon is up: an HTTP(S) URL answering as `ready` says, or any `probe` (throws until up). */
+export type Readiness =
+  | { readyUrl: string; ready: (status: number) => boolean; ca?: string }
+  | { what: string; probe: () => Promise<void> };
+
 /**
- * Spawns a daemon, waits until `readyUrl` answers as `ready` says, and gives it a `log` and an idempotent `stop`: stop
- * by pid, keep the final log, then run `cleanup`. A daemon that does not become ready is stopped before the error.
+ * Spawns a daemon (environment: the hermetic one plus `env`), waits until it is ready (see Readiness), and gives it a
+ * `log` and an idempotent `stop`: stop by pid, keep the final log, then run `cleanup`. A daemon that does not become
+ * ready is stopped before the error. `restart` stops it by pid and runs the same command again; resolves to the new pid.
  */
-async function launchDaemon(o: {
-  bin: string;
-  args: string[];
-  dir: string;
-  logFile: string;
-  readyUrl: string;
-  ready: (status: number) => boolean;
-  ca?: string;
-  cleanup: () => Promise<void>;
-}): Promise<{ pid: number; log: () => string; stop: () => Promise<void>; restart: () => Promise<number> }> {
+export async function launchDaemon(
+  o: {
+    bin: string;
+    args: string[];
+    dir: string;
+    logFile: string;
+    env?: Record<string, string>;
+    cleanup: () => Promise<void>;
+  } & Readiness,
+): Promise<{ pid: number; log: () => string; stop: () => Promise<void>; restart: () => Promise<number> }> {
+  const [what, probe] =
+    "probe" in o
+      ? [o.what, o.probe]
+      : [
+          o.readyUrl,
+          async (): Promise<void> => {
+            const res = await httpRequest(o.readyUrl, { ...(o.ca !== undefined ? { ca: o.ca } : {}), timeoutMs: 1_000 });
+            if (!o.ready(res.status)) throw new Error(`HTTP ${res.status}`);
+          },
+        ];
   const start = async (): Promise<Tracked> => {
-    const t = spawnDaemon(o.bin, o.args, o.logFile, o.dir);
+    const t = spawnDaemon(o.bin, o.args, o.logFile, o.dir, o.env);
     try {
-      await waitUntilReady(o.readyUrl, t, o.logFile, o.ready, o.ca);
+      await waitUntilReady(what, probe, t, o.logFile);
     } catch (e) {
       await stopDaemon(t);
       throw e;
@@ -415,7 +428,7 @@ function readLog(file: string): string {
 }
 
 /** Retries a whole start-up a few times when the chosen port was taken in the meantime. */
-async function withPortRetry<T>(start: (port: number) => Promise<T>): Promise<T> {
+export async function withPortRetry<T>(start: (port: number) => Promise<T>): Promise<T> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
@@ -435,13 +448,17 @@ export interface TlsMaterial {
   keyFile: string;
 }
 
-/** A P-256 CA plus a server certificate for 127.0.0.1/localhost signed by it (reference §11.1), written into `dir`. */
-export async function makeTlsMaterial(dir: string): Promise<TlsMaterial> {
+/**
+ * A P-256 CA plus a server certificate for 127.0.0.1/localhost (and `dnsNames`) signed by it (reference §11.1), written
+ * into `dir`.
+ */
+export async function makeTlsMaterial(dir: string, opts: { dnsNames?: string[] } = {}): Promise<TlsMaterial> {
   const p = (name: string): string => path.join(dir, name);
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
   await execOk(BIN.openssl, ["req", "-x509", ...ec, "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "30", "-subj", "/CN=Test Notary CA"], dir);
   await execOk(BIN.openssl, ["req", ...ec, "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=127.0.0.1"], dir);
-  await writeFile(p("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+  const sans = ["IP:127.0.0.1", "DNS:localhost", ...(opts.dnsNames ?? []).map((n) => `DNS:${n}`)].join(",");
+  await writeFile(p("ext.cnf"), `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\n`);
   await execOk(
     BIN.openssl,
     ["x509", "-req", "-in", p("server.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p("server.crt"), "-days", "30", "-extfile", p("ext.cnf")],
@@ -648,7 +665,7 @@ export interface NotaryServer {
    * Stops notary-server by pid and starts it again with the same config file on the same port, waiting for
    * `/_notary_server/health`; `pid` changes. Memory storage comes back empty; with `postgresUrl` the data stays. The
    * local signer's keys are always lost: a publish then fails until the timestamp key is rotated (`key rotate GUN
-   * timestamp -r`).
+   * timestamp -r`); a notary-signer (`signer`) keeps them.
    */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -665,11 +682,21 @@ export interface NotaryServerOptions {
   extraConfig?: Record<string, unknown>;
   /** Store in this PostgreSQL database instead of memory (see `startPostgres` in postgres.ts, which creates the schema). */
   postgresUrl?: string;
+  /**
+   * Sign with this notary-signer (`startNotarySigner` in notary-signer.ts): `trust_service.type: "remote"` over gRPC
+   * with TLS, ECDSA timestamp/snapshot keys that survive restarts of both processes. Default: the local in-memory signer.
+   */
+  signer?: NotarySigner;
+}
+
+/** The `trust_service` section for a notary-signer (notary-server 0.7.0: `cmd/notary-server/config.go › getTrustService`). */
+function remoteTrustService(signer: NotarySigner): Record<string, string> {
+  return { type: "remote", hostname: signer.hostname, port: String(signer.port), tls_ca_file: signer.caFile, key_algorithm: "ecdsa" };
 }
 
 /**
- * Starts `notary-server` with memory storage (or PostgreSQL, `postgresUrl`) and the local (Ed25519) signer on a free
- * 127.0.0.1 port and waits for `GET /_notary_server/health`.
+ * Starts `notary-server` with memory storage (or PostgreSQL, `postgresUrl`) and the local (Ed25519) signer (or a
+ * notary-signer, `signer`) on a free 127.0.0.1 port and waits for `GET /_notary_server/health`.
  * @example const server = await startNotaryServer(); t.after(() => server.stop());
  */
 export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise<NotaryServer> {
@@ -682,7 +709,7 @@ export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise
       const host = `127.0.0.1:${port}`;
       const config: Record<string, unknown> = {
         server: { http_addr: host, ...(tls ? { tls_cert_file: tls.certFile, tls_key_file: tls.keyFile } : {}) },
-        trust_service: { type: "local" },
+        trust_service: opts.signer !== undefined ? remoteTrustService(opts.signer) : { type: "local" },
         storage: opts.postgresUrl !== undefined ? { backend: "postgres", db_url: opts.postgresUrl } : { backend: "memory" },
         logging: { level: opts.logLevel ?? "info" },
         ...(tokens
