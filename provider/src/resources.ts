@@ -140,7 +140,7 @@ export class Repository extends pulumi.dynamic.Resource {
       name,
       {
         ...args,
-        server: secretCredentials(args.server),
+        ...(args.server ? { server: secretCredentials(args.server) } : {}),
         serverUrl: OUTPUT,
         rootKeyId: OUTPUT,
         rootCanonicalKeyId: OUTPUT,
@@ -170,7 +170,7 @@ export type RepositoryRef =
 function repoInputs(ref: RepositoryRef) {
   if (ref.repository) {
     const r = ref.repository;
-    return { gun: r.gun, server: secretCredentials(r.server), trustedRootSha256: r.trustedRootSha256, repositoryExpiry: r.expiryPolicy };
+    return { gun: r.gun, server: r.server, trustedRootSha256: r.trustedRootSha256, repositoryExpiry: r.expiryPolicy };
   }
   return { gun: ref.gun, rootKeyId: ref.rootKeyId, ...(ref.server ? { server: secretCredentials(ref.server) } : {}) };
 }

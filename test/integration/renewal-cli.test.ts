@@ -51,7 +51,8 @@ describe("renewal after a drift repair, through the CLI", () => {
   test("14 hours later a plain preview plans the renewal, and up renews: notary and docker still read the tag", async () => {
     const p = await env.preview(later(14));
     assert.equal(ops(p)["app"], "update", "targets expires in under 12 hours: renewal planned");
-    await env.up(later(14));
+    const renewing = await env.up(later(14));
+    assert.match(renewing.result.stdout, /notary: re-signing targets \(expires [^)]+\) of /, "the up says what it renews");
     const renewed = parseGoTime(env.outputs(T.repository, "app")["expires"]["targets"]).getTime();
     assert.ok(renewed > Date.now() + 24 * HOUR, "renewed from the shifted clock: more than a day from the real now");
     assert.deepEqual((await env.notaryList(gun)).map((x) => x.name), ["v1"]);

@@ -19,6 +19,7 @@ import {
   type ReadOptions,
 } from "../../../sdk/src/index.ts";
 import { readPrivateKeyFile } from "../../../sdk/src/crypto/keyfile.ts";
+import { reportingProgress } from "./progress.ts";
 
 /** The value the engine sends for inputs not known during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -166,7 +167,7 @@ export function repositoryFor(
   anchor: { trustedRoot?: string; trustedRootSha256?: string; rootKeyIds?: string[] },
   saved?: SavedVersions,
 ): SdkRepository {
-  const repo = clientForResource(config, server, gun).repository(gun);
+  const repo = reportingProgress(clientForResource(config, server, gun).repository(gun));
   if (!repo.state) {
     if (anchor.trustedRoot) repo.configure({ anchor: { trustedRoot: new Uint8Array(Buffer.from(anchor.trustedRoot, "base64")) } });
     else if (anchor.trustedRootSha256) repo.configure({ anchor: { trustedRootSha256: anchor.trustedRootSha256 } });

@@ -31,6 +31,7 @@ import {
   lifetimeDays,
 } from "./common.ts";
 import { assertGunInput, type CheckFailure, type DiffResult } from "./checks.ts";
+import { say } from "./progress.ts";
 
 export type ExpiryInput = { rootDays?: number; targetsDays?: number; snapshotDays?: number; delegationDays?: number };
 
@@ -238,6 +239,8 @@ async function reconcile(
   if (keys.snapshot && (opts.forceWitness || isDue(o.expires.snapshot, opts.renewBeforeDays, opts.now, lifetimeDays("snapshot", opts.expiry)))) {
     changes.push({ type: "witness", role: "snapshot" });
   }
+  const renewed = changes.flatMap((c) => (c.type === "witness" ? [`${c.role} (expires ${o.expires[c.role as keyof typeof o.expires]})`] : []));
+  if (renewed.length) say(`re-signing ${renewed.join(", ")} of ${state.gun}${opts.forceWitness ? " under the new expiry policy" : ""}`);
   return { changes, signing, rootCertificate };
 }
 
