@@ -1,83 +1,86 @@
 #!/usr/bin/env node
-// pulumi-notary CLI: a small non-interactive companion to the SDK.
+// pulumi-notary CLI: a small non-interactive companion to the SDK. This file only dispatches; each command is its own
+// module (inspect.ts, graph.ts, expiry.ts, key.ts) and `pulumi-notary --help` (usage.ts) explains them all.
 //
-//   pulumi-notary inspect <gun> [--server URL] [--ca FILE] [--root-key-id ID ... | --tofu] [--tag TAG]
-//       Verified view of a repository, as `docker trust inspect` prints it, plus every role's version and expiry.
-//   pulumi-notary key generate [--role NAME] [--out DIR]
-//       A new ECDSA P-256 key: <DIR>/<keyid>.key (notary/docker key file, encrypted with $NOTARY_PASSPHRASE when
-//       set) and <DIR>/<NAME>.pub (docker's public key file).
-//
-// Server and credentials: --server, else DOCKER_CONTENT_TRUST_SERVER; NOTARY_AUTH or docker's config.json.
+// Exit status: 0 done, 1 failed (one line on stderr, `CODE: message` for SDK errors, never a stack trace), 2 bad usage.
 import "../sdk/src/node-version.ts"; // first: a clear message on an older Node.js, before any dependency loads
-import { parseArgs } from "node:util";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import path from "node:path";
-import { NotaryClient, PrivateKey, inspectTrust, roleExpiries, isNotaryError } from "../sdk/src/index.ts";
-import { writePrivateKeyFile, writePublicKeyPem } from "../sdk/src/crypto/keyfile.ts";
+import { isNotaryError } from "../sdk/src/index.ts";
+import { CommandFailure, UsageError, parseCommandArgs } from "./args.ts";
+import type { Command, Io } from "./args.ts";
+import { inspectCommand } from "./inspect.ts";
+import { graphCommand } from "./graph.ts";
+import { expiryCommand } from "./expiry.ts";
+import { keyGenerateCommand } from "./key.ts";
+import { commandHelp, fullHelp } from "./usage.ts";
 
-const USAGE = `usage:
-  pulumi-notary inspect <gun> [--server URL] [--ca FILE] [--root-key-id ID ...] [--tofu] [--tag TAG]
-  pulumi-notary key generate [--role NAME] [--out DIR]`;
+const COMMANDS: readonly Command[] = [inspectCommand, graphCommand, expiryCommand, keyGenerateCommand];
+const HELP_FLAGS = new Set(["--help", "-h", "help"]);
 
-async function inspect(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      server: { type: "string" },
-      ca: { type: "string" },
-      "root-key-id": { type: "string", multiple: true },
-      tofu: { type: "boolean" },
-      tag: { type: "string" },
-    },
-  });
-  const gun = positionals[0];
-  const url = values.server ?? process.env["DOCKER_CONTENT_TRUST_SERVER"];
-  if (!gun || !url) {
-    console.error(`pulumi-notary: inspect needs a GUN and --server (or DOCKER_CONTENT_TRUST_SERVER)\n${USAGE}`);
-    return 2;
+/** The command `argv` names (`key generate` takes two words) and its arguments. */
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  for (const command of COMMANDS) {
+    const words = command.name.split(" ");
+    if (words.every((w, i) => argv[i] === w)) return { command, rest: argv.slice(words.length) };
   }
-  const pins = values["root-key-id"] ?? [];
-  if (pins.length === 0 && !values.tofu) {
-    console.error("pulumi-notary: pin the root with --root-key-id (as docker trust inspect shows it), or pass --tofu to trust on first use");
-    return 2;
-  }
-  const client = new NotaryClient({ url, ...(values.ca ? { tls: { ca: readFileSync(values.ca, "utf8") } } : {}) });
-  try {
-    const state = await client.repository(gun, { anchor: pins.length ? { rootKeyIds: pins } : { tofu: true } }).fetch();
-    console.log(JSON.stringify([{ ...inspectTrust(state, gun, values.tag), Expiries: roleExpiries(state) }], null, 4));
-    return 0;
-  } finally {
-    await client.close();
-  }
+  return undefined;
 }
 
-function keyGenerate(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { role: { type: "string" }, out: { type: "string" } } });
-  const role = values.role ?? "signer";
-  const dir = values.out ?? ".";
-  mkdirSync(dir, { recursive: true });
-  const key = PrivateKey.generate();
-  const passphrase = process.env["NOTARY_PASSPHRASE"];
-  const file = path.join(dir, `${key.id}.key`);
-  writeFileSync(file, writePrivateKeyFile({ keyType: "ecdsa", pkcs8: key.exportPkcs8(), role, ...(passphrase ? { passphrase } : {}) }), { mode: 0o600 });
-  writeFileSync(path.join(dir, `${role}.pub`), writePublicKeyPem(key.publicKey.public, role), { mode: 0o644 });
-  console.log(JSON.stringify({ keyId: key.id, privateKeyFile: file, publicKeyFile: path.join(dir, `${role}.pub`), encrypted: !!passphrase }));
+function unknownCommand(argv: string[]): UsageError {
+  if (argv[0] === "key") {
+    return new UsageError(argv[1] === undefined ? "key: missing subcommand (generate)" : `key: unknown subcommand ${JSON.stringify(argv[1])} (try key generate)`);
+  }
+  return new UsageError(`unknown command ${JSON.stringify(argv[0])}`);
+}
+
+/** `help`, `--help`, `help COMMAND`, `key --help`. */
+function help(topic: string[], io: Io): number {
+  const words = topic.filter((w) => !HELP_FLAGS.has(w));
+  if (words.length === 0) {
+    io.out(fullHelp(COMMANDS));
+    return 0;
+  }
+  const found = findCommand(words) ?? (words[0] === "key" && words.length === 1 ? { command: keyGenerateCommand, rest: [] } : undefined);
+  if (!found || found.rest.length > 0) throw new UsageError(`help: no command ${JSON.stringify(words.join(" "))}`);
+  io.out(commandHelp(found.command));
   return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (cmd === "inspect") return inspect(rest);
-  if (cmd === "key" && rest[0] === "generate") return keyGenerate(rest.slice(1));
-  console.error(USAGE);
-  return 2;
+async function main(argv: string[], io: Io): Promise<number> {
+  if (argv.length === 0) throw new UsageError("no command given");
+  if (HELP_FLAGS.has(argv[0]!)) return help(argv.slice(1), io);
+  if (argv[0] === "key" && argv.length === 2 && HELP_FLAGS.has(argv[1]!)) return help(["key"], io);
+  const found = findCommand(argv);
+  if (!found) throw unknownCommand(argv);
+  const parsed = parseCommandArgs(found.command, found.rest);
+  if (parsed === "help") {
+    io.out(commandHelp(found.command));
+    return 0;
+  }
+  return found.command.run(parsed, io);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+/** One line for stderr: no stack trace, SDK errors as `CODE: message`, usage errors with a pointer to the help. */
+function describeError(e: unknown, argv: string[]): { line: string; code: number } {
+  if (e instanceof UsageError) {
+    const cmd = findCommand(argv)?.command.name;
+    return { line: `pulumi-notary: ${e.message} (see: pulumi-notary ${cmd ? `${cmd} ` : ""}--help)`, code: 2 };
+  }
+  if (e instanceof CommandFailure) return { line: `pulumi-notary: ${e.message}`, code: 1 };
+  if (isNotaryError(e)) return { line: `pulumi-notary: ${e.code}: ${e.message}`, code: 1 };
+  return { line: `pulumi-notary: ${e instanceof Error ? e.message : String(e)}`, code: 1 };
+}
+
+const argv = process.argv.slice(2);
+const io: Io = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  env: process.env,
+  now: () => new Date(),
+};
+main(argv, io).then(
+  (code) => process.stdout.write("", () => process.exit(code)),
   (e: unknown) => {
-    console.error(`pulumi-notary: ${isNotaryError(e) ? `${e.code}: ` : ""}${(e as Error).message}`);
-    process.exit(1);
+    const { line, code } = describeError(e, argv);
+    process.stderr.write(line.replace(/\s*\n\s*/g, " ") + "\n", () => process.exit(code));
   },
 );
