@@ -7,6 +7,7 @@ import { NotaryError } from "../errors.ts";
 import { canonicalJson } from "../canonical-json.ts";
 import { assertDelegationName, isTargetsRole, parentRole, pathAllowed, restrictPaths } from "./roles.ts";
 import { keyJsonId, canonicalKeyIdOfJson } from "../crypto/keys.ts";
+import { validateChange } from "./validate.ts";
 import type { DelegationRole, FileMeta, KeyJson, Root, Targets } from "./types.ts";
 
 export type Change =
@@ -144,8 +145,12 @@ function setDelegationEntry(draft: Draft, name: string, keys: Map<string, KeyJso
   draft.removed.delete(name);
 }
 
-/** Apply one change to the draft. Idempotent: a change that is already in effect leaves the draft clean. */
+/**
+ * Apply one change to the draft. Idempotent: a change that is already in effect leaves the draft clean. The change is
+ * validated first (validate.ts), so nothing malformed is ever signed.
+ */
 export function applyChange(draft: Draft, change: Change): void {
+  validateChange(change);
   switch (change.type) {
     case "setTarget": {
       if (!isTargetsRole(change.role)) invalid(`role ${change.role} cannot hold targets`, { role: change.role });

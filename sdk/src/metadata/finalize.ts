@@ -7,6 +7,7 @@ import { signRole } from "./signed.ts";
 import { fileMeta } from "./hashes.ts";
 import { formatGoTime, DEFAULT_EXPIRY_MS } from "./time.ts";
 import { parentRole } from "./roles.ts";
+import { assertLifetime } from "./validate.ts";
 import { findDelegation, type Draft } from "./changes.ts";
 import type { PrivateKey } from "../crypto/sign.ts";
 import { canonicalKeyIdOfJson } from "../crypto/keys.ts";
@@ -23,6 +24,7 @@ export type FinalizedDraft = {
   snapshot?: SignedFile<Snapshot>;
 };
 
+/** The expiry of a role re-signed at `now`: now + its lifetime (refused unless that lies in the future, validate.ts). */
 export function expiryFor(role: string, now: Date, policy: ExpiryPolicy = {}): string {
   const ms =
     role === "root"
@@ -32,6 +34,8 @@ export function expiryFor(role: string, now: Date, policy: ExpiryPolicy = {}): s
         : role === "targets"
           ? policy.targets ?? DEFAULT_EXPIRY_MS.targets
           : policy.delegation ?? policy.targets ?? DEFAULT_EXPIRY_MS.targets;
+  const key = role === "root" || role === "snapshot" || role === "targets" ? role : policy.delegation !== undefined ? "delegation" : "targets";
+  assertLifetime(ms, now, key === role ? `expiry.${key}` : `expiry.${key} (the lifetime of ${role})`);
   return formatGoTime(new Date(now.getTime() + ms));
 }
 

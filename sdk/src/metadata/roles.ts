@@ -56,16 +56,5 @@ export function isSignerName(name: string): boolean {
   return /^[a-z0-9][a-z0-9_-]*$/.test(name) && name !== "releases";
 }
 
-/**
- * A GUN as the server and docker accept it: a non-empty repository name without `*`, whitespace or control
- * characters, e.g. `docker.io/library/alpine` or `127.0.0.1:5000/team/app`.
- */
-export function assertGun(gun: string): void {
-  if (!gun || gun.length > 255 || /[\s*\u0000-\u001f]/.test(gun) || gun.startsWith("/") || gun.endsWith("/") || gun.includes("//")) {
-    throw new NotaryError(
-      "GUN_INVALID",
-      `GUN ${JSON.stringify(gun)} is not a valid repository name: use the image name without tag, e.g. "registry.example.com/team/app"`,
-      { details: { gun } },
-    );
-  }
-}
+/** GUNs follow docker's repository-name grammar: see gun.ts. */
+export { assertGun, gunProblem, isGun } from "./gun.ts";

@@ -382,6 +382,16 @@ function mapError(
     return new NotaryError("HTTP_ERROR", `${where} was aborted`, { cause: e, details: { url: redactUrl(url) } });
   }
   const message = e instanceof Error ? e.message : String(e);
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER" && url.startsWith("https:")) {
+    // The TLS handshake met a plain-HTTP server ("wrong version number"): no certificate could help.
+    const plain = redactUrl(url).replace(/^https:/, "http:").replace(/^(http:\/\/[^/]+).*$/, "$1");
+    return new NotaryError(
+      "HTTP_SCHEME_MISMATCH",
+      `${where} failed: the server does not speak TLS on this port (it answered the TLS handshake as plain HTTP): use ${plain} ` +
+        `if it is meant to serve plain HTTP, or the server's TLS port`,
+      { cause: e, details: { url: redactUrl(url), errorCode: code, suggestedUrl: plain, transient: false } },
+    );
+  }
   const transient = code !== undefined && TRANSIENT_CODES.has(code);
   const tls = code !== undefined && (/CERT|SSL|TLS|SELF_SIGNED|ERR_OSSL|HOSTNAME|UNABLE_TO/.test(code));
   const hint = tls ? " (TLS verification failed: pass the server's CA with `ca`, or a client certificate if it wants one)" : "";

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { NotaryError } from "../errors.ts";
 import { concatBytes, fromUtf8, utf8 } from "../encoding.ts";
 import type { KeyJson } from "../metadata/types.ts";
+import { adviceFor, isPlainHttpToTls, serverMessage } from "./server-hints.ts";
 
 /** The access a request needs on `repository:<gun>:…` (reference §6 table). */
 export type Access = "pull" | "push,pull" | "*";
@@ -22,9 +23,10 @@ export type HttpResponse = { status: number; headers: Record<string, string | st
 /** Sends one request (with auth as needed). Implementations: `createTransport` in `transport.ts`. */
 export type Transport = (req: HttpRequest) => Promise<HttpResponse>;
 
-type ServerErrorBody = { errors?: { code?: string; message?: string; detail?: unknown }[] };
+type ErrorEntry = { code?: string; message?: string; detail?: unknown };
+type ServerErrorBody = { errors?: ErrorEntry[] };
 
-function parseErrorBody(body: Uint8Array): { code?: string; message?: string; detail?: unknown } {
+function parseErrorBody(body: Uint8Array): ErrorEntry {
   try {
     return (JSON.parse(fromUtf8(body)) as ServerErrorBody).errors?.[0] ?? {};
   } catch {
@@ -32,26 +34,24 @@ function parseErrorBody(body: Uint8Array): { code?: string; message?: string; de
   }
 }
 
-/** What the user should do about a validation failure named by the server (`ErrBadRoot`, `ErrBadTargets`, …). */
-function adviceFor(name: string | undefined, msg: string): string {
-  if (name === "ErrBadHierarchy" && /snapshot/.test(msg)) {
-    return "the server does not hold the snapshot key: publish with the snapshot private key, or make the snapshot server-managed";
-  }
-  if (name === "ErrBadRoot" && /timestamp keys/.test(msg)) return "the root does not list the server's timestamp key; fetch timestamp.key and rotate the timestamp key in root";
-  if (name === "ErrBadRoot") return "the new root is not signed by the old and new root keys or its certificate does not match the GUN";
-  if (name === "ErrBadTargets") return "a targets file is not signed by a threshold of its role's keys: check the signing keys for that role";
-  if (name === "ErrBadSnapshot") return "the snapshot does not match the uploaded files or is not signed by the snapshot key";
-  return "check the change and the keys used";
-}
-
-/** Turn a non-2xx response into a NotaryError. */
-export function serverError(res: HttpResponse, what: string, gun: string): NotaryError {
+/** Turn a non-2xx response into a NotaryError. `serverUrl` (the client's base URL) is named in some messages. */
+export function serverError(res: HttpResponse, what: string, gun: string, serverUrl?: string): NotaryError {
+  if (isPlainHttpToTls(res.status, res.body)) return schemeMismatch(what, gun, serverUrl);
   const e = parseErrorBody(res.body);
   const details: Record<string, unknown> = { status: res.status, gun, ...(e.code ? { serverCode: e.code } : {}) };
   if (res.status === 401 || res.status === 403) {
     return new NotaryError(
       "HTTP_UNAUTHORIZED",
       `${what}: the notary server refused access (HTTP ${res.status}); give credentials with the rights needed for ${gun}`,
+      { details },
+    );
+  }
+  if (res.status === 404 && /\.key$/.test(what)) {
+    // Key endpoints exist for every GUN the server serves (a new key is made on first GET, reference §6).
+    return new NotaryError(
+      "HTTP_NOT_FOUND",
+      `${what}: not found on the notary server: it does not serve ${gun} (a server configured with ` +
+        `repositories.gun_prefixes answers 404 for other GUNs), or NotaryClient's url is not a notary server's`,
       { details },
     );
   }
@@ -81,6 +81,11 @@ export function serverError(res: HttpResponse, what: string, gun: string): Notar
       { details: { ...details, retryable: true } },
     );
   }
+  return refusalError(e, res.status, what, gun, details);
+}
+
+/** A 4xx the server explained: a version race, a refused update (with advice from its message), or another code. */
+function refusalError(e: ErrorEntry, status: number, what: string, gun: string, details: Record<string, unknown>): NotaryError {
   if (e.code === "VERSION") {
     return new NotaryError(
       "SERVER_VERSION_CONFLICT",
@@ -90,21 +95,50 @@ export function serverError(res: HttpResponse, what: string, gun: string): Notar
   }
   if (e.code === "INVALID_UPDATE" && e.detail && typeof e.detail === "object") {
     const d = e.detail as { Name?: string; Error?: unknown };
-    const msg = typeof d.Error === "string" ? d.Error : JSON.stringify(d.Error ?? {});
+    const msg = serverMessage(d.Error);
     return new NotaryError(
       "SERVER_REJECTED",
-      `${what}: the notary server rejected the update (${d.Name ?? "invalid update"}: ${msg}); ${adviceFor(d.Name, msg)}`,
+      `${what}: the notary server rejected the update (${d.Name ?? "invalid update"}: ${msg}); ${adviceFor(d.Name, msg, gun)}`,
       { details: { ...details, name: d.Name, serverMessage: msg } },
+    );
+  }
+  if (e.code === "INVALID_GUN") {
+    return new NotaryError(
+      "SERVER_REJECTED",
+      `${what}: the notary server does not serve ${gun} (INVALID_GUN${typeof e.detail === "string" ? `: ${e.detail}` : ""}): it ` +
+        `accepts only GUNs under the prefixes it is configured with (repositories.gun_prefixes); use a GUN under one of them, or another server`,
+      { details },
     );
   }
   if (e.code) {
     return new NotaryError(
       "SERVER_REJECTED",
-      `${what}: the notary server answered ${res.status} ${e.code}: ${e.message ?? ""}${e.detail !== undefined ? " " + JSON.stringify(e.detail) : ""}`,
+      `${what}: the notary server answered ${status} ${e.code}: ${e.message ?? ""}${e.detail !== undefined ? " " + JSON.stringify(e.detail) : ""}`,
       { details },
     );
   }
-  return new NotaryError("HTTP_ERROR", `${what}: the notary server answered HTTP ${res.status}`, { details });
+  return new NotaryError("HTTP_ERROR", `${what}: the notary server answered HTTP ${status}`, { details });
+}
+
+/** Plain HTTP sent to notary-server's TLS port (Go answers 400 "Client sent an HTTP request to an HTTPS server."). */
+function schemeMismatch(what: string, gun: string, serverUrl: string | undefined): NotaryError {
+  const https = serverUrl?.replace(/^http:/i, "https:");
+  return new NotaryError(
+    "HTTP_SCHEME_MISMATCH",
+    `${what}: the notary server${serverUrl ? ` at ${serverUrl}` : ""} speaks HTTPS on this port but was sent plain HTTP ` +
+      `(it answered 400 "Client sent an HTTP request to an HTTPS server"): use ${https ?? "an https:// URL"} as NotaryClient's ` +
+      `url (with its CA in tls.ca when the certificate is private)`,
+    { details: { status: 400, gun, ...(serverUrl ? { server: serverUrl, suggestedUrl: https } : {}) } },
+  );
+}
+
+/**
+ * Percent-encode one request path segment: everything but RFC 3986 `pchar` (unreserved, sub-delims, ":", "@"), so a
+ * GUN or role can never end the path (`?`, `#`) or change it (`%`, `/` stay within the segment). Brackets stay as
+ * they are (an IPv6 registry host in a GUN), as Go's url.URL sends them.
+ */
+function escapeSegment(s: string): string {
+  return s.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@[\]]+/g, (run) => [...utf8(run)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""));
 }
 
 /** A thin client for one server and GUN. */
@@ -119,29 +153,31 @@ export class NotaryServer {
     this.transport = transport;
   }
 
+  /** `<server>/v2/<gun>/_trust/tuf/<path>`, each segment of the GUN and the path escaped (escapeSegment). */
   url(path: string): string {
-    return `${this.baseUrl}/v2/${this.gun}/_trust/tuf/${path}`;
+    const segments = (p: string) => p.split("/").map(escapeSegment).join("/");
+    return `${this.baseUrl}/v2/${segments(this.gun)}/_trust/tuf/${segments(path)}`;
   }
 
   /** GET `<name>.json`; undefined on 404. */
   async getMetadata(name: string, maxBytes: number): Promise<Uint8Array | undefined> {
     const res = await this.transport({ method: "GET", url: this.url(`${name}.json`), maxBytes, access: "pull" });
     if (res.status === 404) return undefined;
-    if (res.status !== 200) throw serverError(res, `GET ${name}.json`, this.gun);
+    if (res.status !== 200) throw serverError(res, `GET ${name}.json`, this.gun, this.baseUrl);
     return res.body;
   }
 
   /** GET `<role>.key`: the server-held public key. Before a root exists, each call creates a new key (§6). */
   async getServerKey(role: "timestamp" | "snapshot"): Promise<KeyJson> {
     const res = await this.transport({ method: "GET", url: this.url(`${role}.key`), maxBytes: 1 << 16, access: "push,pull" });
-    if (res.status !== 200) throw serverError(res, `GET ${role}.key`, this.gun);
+    if (res.status !== 200) throw serverError(res, `GET ${role}.key`, this.gun, this.baseUrl);
     return parseKeyJson(res.body, role);
   }
 
   /** POST `<role>.key`: the server makes a new key for a rotation (needs `*` access). */
   async rotateServerKey(role: "timestamp" | "snapshot"): Promise<KeyJson> {
     const res = await this.transport({ method: "POST", url: this.url(`${role}.key`), maxBytes: 1 << 16, access: "*" });
-    if (res.status !== 200) throw serverError(res, `POST ${role}.key`, this.gun);
+    if (res.status !== 200) throw serverError(res, `POST ${role}.key`, this.gun, this.baseUrl);
     return parseKeyJson(res.body, role);
   }
 
@@ -168,13 +204,13 @@ export class NotaryServer {
       maxBytes: 1 << 20,
       access: "push,pull",
     });
-    if (res.status !== 200) throw serverError(res, `publish ${files.map((f) => f.role).join(", ")}`, this.gun);
+    if (res.status !== 200) throw serverError(res, `publish ${files.map((f) => f.role).join(", ")}`, this.gun, this.baseUrl);
   }
 
   /** DELETE all trust data of the GUN (needs `*` access). */
   async deleteAll(): Promise<void> {
     const res = await this.transport({ method: "DELETE", url: this.url(""), maxBytes: 1 << 16, access: "*" });
-    if (res.status !== 200 && res.status !== 404) throw serverError(res, "delete trust data", this.gun);
+    if (res.status !== 200 && res.status !== 404) throw serverError(res, "delete trust data", this.gun, this.baseUrl);
   }
 }
 

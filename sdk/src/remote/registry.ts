@@ -9,6 +9,7 @@ import { createHttpClient } from "./http.ts";
 import type { HttpClient, HttpClientOptions, HttpResponse } from "./http.ts";
 import { Authenticator, resolveCredentials } from "./auth.ts";
 import type { Credentials } from "./auth.ts";
+import { DOMAIN_RE, IDENTIFIER_RE, NAME_TOTAL_LENGTH_MAX, PATH_RE } from "../metadata/gun.ts";
 
 // ---------------------------------------------------------------------------------------------------------------------
 // References (distribution/reference grammar, docker's ParseNormalizedNamed)
@@ -16,16 +17,8 @@ import type { Credentials } from "./auth.ts";
 export const DEFAULT_REGISTRY = "docker.io";
 const LEGACY_DEFAULT_REGISTRY = "index.docker.io";
 const DOCKER_HUB_API_HOST = "registry-1.docker.io";
-const NAME_TOTAL_LENGTH_MAX = 255;
-
-const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
-const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
-const PATH_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 
 export interface ImageReference {
   /** Registry host as docker names it: `docker.io`, `ghcr.io`, `127.0.0.1:5000`. */

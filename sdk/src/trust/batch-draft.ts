@@ -4,6 +4,7 @@
  */
 import { applyChange, createDraft, type Change, type Draft } from "../metadata/changes.ts";
 import { assertCanSign, signabilityKey } from "../metadata/signability.ts";
+import { validateChanges } from "../metadata/validate.ts";
 import type { PrivateKey } from "../crypto/sign.ts";
 import type { Targets } from "../metadata/types.ts";
 import type { RepoState } from "./update.ts";
@@ -20,7 +21,9 @@ export function draftBatch<T extends BatchItem>(state: RepoState, items: readonl
   const resolved = new Map<T, readonly Change[]>();
   for (const item of items) {
     try {
-      resolved.set(item, typeof item.changes === "function" ? item.changes(state) : item.changes);
+      const list = typeof item.changes === "function" ? item.changes(state) : item.changes;
+      if (typeof item.changes === "function") validateChanges(list); // arrays were checked when published
+      resolved.set(item, list);
     } catch (e) {
       item.reject(e);
     }

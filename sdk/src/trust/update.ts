@@ -88,6 +88,8 @@ export type UpdateOptions = {
    */
   allowExpiredTargets?: boolean;
   limits?: Partial<UpdateLimits>;
+  /** The server's URL, named in messages (e.g. when it holds no trust data for the GUN). */
+  serverUrl?: string;
 };
 
 /**
@@ -198,11 +200,28 @@ async function rootByHash(gun: string, fetch: MetadataFetcher, max: number, pin:
   return parseRootFile(bytes);
 }
 
+/**
+ * No root.json for the GUN: notary's `ErrRepositoryNotExist` ("does not have trust data", reference §7.1). Either it
+ * was never initialized on this server, or the client talks to another server (or path) than the one that has it.
+ */
+function notInitializedError(gun: string, serverUrl: string | undefined): NotaryError {
+  const where = serverUrl ? ` on ${serverUrl}` : " on the notary server";
+  return new NotaryError(
+    "METADATA_NOT_FOUND",
+    `${gun} has no trust data${where} (root.json not found): the repository is not initialized on this server, or the ` +
+      `server URL is wrong. Initialize it (Repository.initialize), or check NotaryClient's url and the GUN`,
+    { details: { role: "root", gun, reason: "not-initialized", ...(serverUrl ? { server: serverUrl } : {}) } },
+  );
+}
+
 /** Establish the trusted root: chain from a trusted root, or match pinned key IDs, or TOFU. */
 export async function resolveRoot(opts: UpdateOptions): Promise<ParsedRoot> {
   const { gun, fetch, now, anchor } = opts;
   const max = opts.limits?.rootMaxBytes ?? DEFAULT_LIMITS.rootMaxBytes;
-  const latest = parseRootFile(await mustFetch(fetch, "root", max, "root", true));
+  const rootBytes = await fetch("root", max);
+  if (!rootBytes) throw notInitializedError(gun, opts.serverUrl);
+  checkLimit(rootBytes, "root", max, "root");
+  const latest = parseRootFile(rootBytes);
   let trusted: ParsedRoot | undefined = anchor.trustedRoot
     ? parseRootFile(anchor.trustedRoot)
     : anchor.trustedRootSha256
