@@ -15,6 +15,9 @@ export { NotaryClient, Repository } from "./client.ts";
 export type { ServerOptions, RepositoryOptions, InitializeOptions, PublishOptions, PublishResult, ReadOptions } from "./client.ts";
 
 export { PrivateKey } from "./crypto/sign.ts";
+/** notary's and docker's key files: read (encrypted or not) and write them as notary does. */
+export { readPrivateKeyFile, readPrivateKeyFiles, writePrivateKeyFile, readPublicKeyPem, writePublicKeyPem } from "./crypto/keyfile.ts";
+export type { PrivateKeyFile, PassphraseSource, KeyBlockInfo, WritePrivateKeyFileOptions, PublicKeyPem } from "./crypto/keyfile.ts";
 export type { PrivateKeyType } from "./crypto/sign.ts";
 export {
   keyId,
