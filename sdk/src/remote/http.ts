@@ -111,6 +111,15 @@ const TRANSIENT_CODES = new Set([
   "UND_ERR_CLOSED",
 ]);
 
+/**
+ * `NOTARY_HTTP_TRACE=1`: one line per HTTP exchange on stderr (method, URL without credentials or query, status,
+ * bytes, time), which `pulumi up` shows among its diagnostics. Never headers or bodies: no token, password or key.
+ */
+function trace(method: string, url: string, outcome: string, t0: number): void {
+  if (process.env["NOTARY_HTTP_TRACE"] !== "1") return;
+  process.stderr.write(`notary-http: ${method} ${redactUrl(url)} -> ${outcome} (${Math.round(performance.now() - t0)} ms)\n`);
+}
+
 /** A NotaryError (not just any error with a string `code`, as undici and Node errors also have). */
 function isOurs(e: unknown): e is NotaryError {
   return isNotaryError(e) && (e as Error).name === "NotaryError";
@@ -316,9 +325,12 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
           await sleep(backoffMs(attempt), req.signal);
           if (req.signal?.aborted) throw new NotaryError("HTTP_ERROR", `${method} ${redactUrl(url)} was aborted`);
         }
+        const t0 = performance.now();
         try {
           res = await once({ ...req, method }, url, headers);
+          trace(method, url, `${res.status} ${res.body.length} B`, t0);
         } catch (e) {
+          trace(method, url, isOurs(e) ? e.code : "failed", t0);
           if (attempt < retries && isOurs(e) && e.code === "HTTP_ERROR" && e.details?.["transient"] === true) {
             continue;
           }
