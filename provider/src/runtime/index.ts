@@ -10,6 +10,7 @@ import * as keyImpl from "./key.ts";
 import { readConfig, type ProviderConfig } from "./common.ts";
 import { rememberKeys } from "./keyring.ts";
 import { checkImageKind } from "./platform.ts";
+import { checkServerUrl, inPulumiTerms } from "./terms.ts";
 import type { CheckFailure, DiffResult } from "./checks.ts";
 
 export * from "./common.ts";
@@ -28,7 +29,7 @@ export function withErrorCode<A extends unknown[], R>(f: (...args: A) => R): (..
   const tag = (e: unknown): never => {
     const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
     if (e instanceof Error && typeof code === "string" && /^[A-Z][A-Z0-9_]*$/.test(code) && !e.message.startsWith(`${code}: `)) {
-      e.message = `${code}: ${e.message}`;
+      e.message = `${code}: ${inPulumiTerms(e.message)}`;
       if (code === "METADATA_ROLLBACK") {
         e.message +=
           ". The versions already trusted come from this stack's state. If the server was restored from a backup, accept " +
@@ -80,10 +81,16 @@ const remembering = <T extends Crud>(c: T): T => ({
   },
 });
 
+/** A resource's check failures, and the server URL's (`pulumi preview` reports a missing or malformed one). */
+function withUrl(config: ProviderConfig, news: Any, failures: CheckFailure[]): CheckFailure[] {
+  checkServerUrl(config, news?.server, failures);
+  return failures;
+}
+
 /** The CRUD table the providers call (`rt.crud[kind][method]`), every entry with coded error messages. */
 export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" | "key", Crud> = {
   repository: remembering(coded({
-    check: (_c, _o, news) => ({ inputs: news, failures: repository.checkRepository(news) }),
+    check: (c, _o, news) => ({ inputs: news, failures: withUrl(c, news, repository.checkRepository(news)) }),
     diff: (c, _id, olds, news) => repository.diffRepository(olds, news, c),
     create: (c, inputs) => repository.createRepository(c, inputs),
     read: (c, _id, props) => repository.readRepository(c, props),
@@ -91,7 +98,7 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
     delete: (c, _id, props) => repository.deleteRepository(c, props),
   })),
   delegation: remembering(coded({
-    check: (_c, _o, news) => ({ inputs: news, failures: roles.checkDelegation(news) }),
+    check: (c, _o, news) => ({ inputs: news, failures: withUrl(c, news, roles.checkDelegation(news)) }),
     diff: (c, _id, olds, news) => roles.diffDelegation(olds, news, c),
     create: (c, inputs) => roles.createDelegation(c, inputs),
     read: (c, _id, props) => roles.readDelegation(c, props),
@@ -99,7 +106,7 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
     delete: (c, _id, props) => roles.deleteDelegation(c, props),
   })),
   signer: remembering(coded({
-    check: (_c, _o, news) => ({ inputs: news, failures: roles.checkSigner(news) }),
+    check: (c, _o, news) => ({ inputs: news, failures: withUrl(c, news, roles.checkSigner(news)) }),
     diff: (_c, _id, olds, news) => roles.diffSigner(olds, news),
     create: (c, inputs) => roles.createSigner(c, inputs),
     read: (c, _id, props) => roles.readSigner(c, props),
@@ -108,7 +115,7 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
   })),
   signedTag: remembering(coded({
     check: async (c, olds, news) => {
-      const failures = signedTag.checkSignedTag(news);
+      const failures = withUrl(c, news, signedTag.checkSignedTag(news));
       if (failures.length) return { inputs: news, failures };
       const inputs = await signedTag.resolveFloating(news); // an image given by tag is resolved again (see there)
       const kind = await checkImageKind(olds, inputs); // a platform manifest where the tag holds a list
