@@ -18,7 +18,7 @@ export const REMOTE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
       "Notary server, e.g. https://notary.example.com:4443. Default: $DOCKER_CONTENT_TRUST_SERVER, else what docker uses " +
       "for the image's registry (https://notary.docker.io for Docker Hub, https://<registry host> otherwise).",
   },
-  ca: { type: "string", value: "FILE", help: "PEM file of the CA certificate(s) to trust for the server's TLS certificate (default: the system's CAs)." },
+  ca: { type: "string", value: "FILE", help: "PEM file of the CA certificate(s) to trust for the server's TLS certificate, or the PEM text itself as --ca=\"$(cat ca.pem)\" (default: the system's CAs)." },
   "root-key-id": {
     type: "string",
     multiple: true,
@@ -47,6 +47,7 @@ export function anchorOf(p: Parsed, command: string): TrustAnchor {
 }
 
 function readCa(file: string): string {
+  if (file.includes("-----BEGIN")) return file; // the certificate's text given instead of a path
   try {
     return readFileSync(file, "utf8");
   } catch (e) {

@@ -53,6 +53,10 @@ test("expiry names each role expiring within the window and exits 1; a narrower 
 
   const ok = cli(["expiry", `${gun}:v1`, "--within", "9d", ...remote]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  // --ca takes the certificate's text as well as a path (before: ENOENT on the text taken as a file name).
+  const pinned = remote.filter((a, i) => a !== "--ca" && remote[i - 1] !== "--ca");
+  const caText = cli(["expiry", `${gun}:v1`, "--within", "9d", ...pinned, `--ca=${server.caPem!}`]);
+  assert.equal(caText.code, 0, caText.stdout + caText.stderr);
   assert.match(ok.stdout, /^OK: no role of .* expires within 9d \(before .*Z\); next: targets\/soon on .*Z \(in 9d 23h\); not checked: timestamp \(re-signed by the server\)\n$/);
 
   // The timestamp (14 days, re-signed by the server) only when asked for; --json lists every role.
