@@ -49,7 +49,7 @@ test("the help explains every command, every option, and every environment varia
     }
   }
   // Variables read by the CLI (io.env["…"]) and by the SDK code it runs (credentials): each has a line of its own.
-  const sources = [...readdirSync(path.join(ROOT, "cli")).map((f) => path.join(ROOT, "cli", f)), path.join(ROOT, "sdk/src/remote/auth.ts")];
+  const sources = [...readdirSync(path.join(ROOT, "cli")).map((f) => path.join(ROOT, "cli", f)), path.join(ROOT, "sdk/src/remote/auth.ts"), path.join(ROOT, "sdk/src/remote/credentials.ts")];
   const read = new Set<string>();
   for (const f of sources) for (const m of readFileSync(f, "utf8").matchAll(/env\[\s*"([A-Z_]+)"\s*\]/g)) read.add(m[1]!);
   for (const v of ["DOCKER_CONTENT_TRUST_SERVER", "NOTARY_AUTH", "DOCKER_CONFIG", "NOTARY_PASSPHRASE", "DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE", "DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE"]) {
