@@ -30,6 +30,7 @@ export type NotaryErrorCode =
   | "TRUST_ROOT_MISMATCH"
   | "TRUST_ROOT_ROTATION_FAILED"
   | "TRUST_NO_ANCHOR"
+  | "VERIFICATION_FAILED"
   // keys and files
   | "KEY_UNSUPPORTED"
   | "KEY_INVALID"
@@ -72,7 +73,8 @@ export class NotaryError<Code extends NotaryErrorCode = NotaryErrorCode> extends
 
 /** True when `e` is a NotaryError, optionally of the given code. */
 export function isNotaryError(e: unknown, code?: NotaryErrorCode): e is NotaryError {
-  // Compared by shape, not instanceof: the provider host may load the SDK twice (source and built copy).
-  if (!(e instanceof Error) || typeof (e as { code?: unknown }).code !== "string") return false;
+  // Compared by shape, not instanceof: the provider host may load the SDK twice (source and built copy). The name
+  // keeps out Node's and undici's errors, which also carry a string `code` (ENOENT, ECONNRESET, UND_ERR_…).
+  if (!(e instanceof Error) || e.name !== "NotaryError" || typeof (e as { code?: unknown }).code !== "string") return false;
   return code === undefined || (e as NotaryError).code === code;
 }

@@ -120,10 +120,7 @@ function trace(method: string, url: string, outcome: string, t0: number): void {
   process.stderr.write(`notary-http: ${method} ${redactUrl(url)} -> ${outcome} (${Math.round(performance.now() - t0)} ms)\n`);
 }
 
-/** A NotaryError (not just any error with a string `code`, as undici and Node errors also have). */
-function isOurs(e: unknown): e is NotaryError {
-  return isNotaryError(e) && (e as Error).name === "NotaryError";
-}
+const isOurs = (e: unknown): e is NotaryError => isNotaryError(e);
 
 function readPem(value: string, what: string): string {
   if (value.includes("-----BEGIN")) return value;
