@@ -20,7 +20,7 @@ import {
   notaryOk,
 } from "../support/stack.ts";
 import {
-  canonicalKeyId,
+  keyIdOfPublicKey,
   parsePrivateKeyPkcs8,
   readPrivateKeyFile,
   readPrivateKeyFiles,
@@ -75,7 +75,7 @@ test("notary init: we read every key file it writes and reproduce its root certi
   const cert = parseCertificate(certPem);
   const rootKey = byRole.get("root")!;
   assert.equal(hex(cert.publicKeySpkiDer), hex(rootKey.publicKey));
-  assert.equal(canonicalKeyId("ecdsa-x509", new Uint8Array(Buffer.from(certPem))), rootKeyId);
+  assert.equal(keyIdOfPublicKey("ecdsa-x509", new Uint8Array(Buffer.from(certPem))), rootKeyId);
 
   const ours = parseCertificate(
     createRootCertificate({ gun, privateKeyPkcs8: rootKey.pkcs8, notBefore: cert.notBefore, notAfter: cert.notAfter, serial: cert.serialNumber }),
@@ -140,7 +140,7 @@ test("notary-server accepts root keys and certificates we generate (init --rootk
     assert.ok(existsSync(path.join(privateDir(trustDir), `${keyId}.key`)), "notary stores our root key under our canonical ID");
     const { rootKeyId, certPem: published } = await readRoot(trustDir, gun);
     assert.equal(published, certPem, "root.json carries our PEM byte for byte");
-    assert.equal(rootKeyId, canonicalKeyId("ecdsa-x509", new Uint8Array(Buffer.from(certPem))));
+    assert.equal(rootKeyId, keyIdOfPublicKey("ecdsa-x509", new Uint8Array(Buffer.from(certPem))));
 
     const fresh = await makeTempDir("trust-fresh");
     await notaryOk(["list", gun], { trustDir: fresh, server }); // Go validates our certificate (ValidateRoot)
@@ -212,7 +212,7 @@ test("docker trust key generate / load", { skip: !hasDocker() }, async () => {
   const pub = readPublicKeyPem(pubText);
   assert.equal(pub.role, "dalice");
   assert.equal(writePublicKeyPem(pub.der, "dalice"), pubText, "byte-identical .pub");
-  const id = canonicalKeyId("ecdsa", pub.der);
+  const id = keyIdOfPublicKey("ecdsa", pub.der);
   const priv = readPrivateKeyFile(
     await readFile(path.join(configDir, "trust", "private", `${id}.key`), "utf8"),
     DEFAULT_PASSPHRASES["DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE"],

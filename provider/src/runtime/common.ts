@@ -20,6 +20,7 @@ import {
 } from "../../../sdk/src/index.ts";
 import { readPrivateKeyFile } from "../../../sdk/src/crypto/keyfile.ts";
 import { reportingProgress } from "./progress.ts";
+import { DAY_MS } from "../../../sdk/src/metadata/time.ts";
 
 /** The value the engine sends for inputs not known during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -320,7 +321,7 @@ export function publicKeyPem(key: PublicKey): string {
   return `-----BEGIN PUBLIC KEY-----\n${b64.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
 }
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS };
 /** notary warns six months before expiry; we renew inside the same window by default. */
 export const DEFAULT_RENEW_BEFORE_DAYS = 182;
 

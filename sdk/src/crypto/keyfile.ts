@@ -37,7 +37,8 @@ import type { Asn1Element } from "./asn1.ts";
 import { EC_CURVES, OID, decodePemBlocks, encodePem, inspectSpki, parseCertificate } from "./x509.ts";
 import type { PemBlock } from "./x509.ts";
 
-export type PrivateKeyType = "ecdsa" | "ed25519" | "rsa";
+import type { PrivateKeyType } from "./sign.ts";
+export type { PrivateKeyType };
 
 /** A private key as read from a key file. */
 export interface PrivateKeyFile {
@@ -87,9 +88,9 @@ type KeyMaterial =
  * The notary key ID of a public key: hex SHA-256 of the canonical JSON
  * `{"keytype":T,"keyval":{"private":null,"public":base64(publicKey)}}` (`tuf/data/keys.go › TUFKey.ID`). With a
  * plain `ecdsa`/`rsa` type and the leaf SPKI this is also the canonical ID of a certificate key.
- * @example canonicalKeyId("ecdsa", spkiDer) // "830d7682…", the key's file name without ".key"
+ * @example keyIdOfPublicKey("ecdsa", spkiDer) // "830d7682…", the key's file name without ".key"
  */
-export function canonicalKeyId(keyType: string, publicKey: Uint8Array): string {
+export function keyIdOfPublicKey(keyType: string, publicKey: Uint8Array): string {
   if (!/^[a-z0-9-]+$/.test(keyType)) throw new NotaryError("INPUT_INVALID", "invalid key type");
   const json = `{"keytype":"${keyType}","keyval":{"private":null,"public":"${toBase64(publicKey)}"}}`;
   return createHash("sha256").update(json, "utf8").digest("hex");
@@ -275,7 +276,7 @@ export function parsePrivateKeyPkcs8(der: Uint8Array): { keyType: PrivateKeyType
   } catch (e) {
     throw relabel(e, "KEY_INVALID", "malformed PKCS#8 private key");
   }
-  return { keyType: n.keyType, pkcs8: n.pkcs8, publicKey: n.publicKey, keyId: canonicalKeyId(n.keyType, n.publicKey) };
+  return { keyType: n.keyType, pkcs8: n.pkcs8, publicKey: n.publicKey, keyId: keyIdOfPublicKey(n.keyType, n.publicKey) };
 }
 
 /**
@@ -574,7 +575,7 @@ function readBlock(block: PemBlock, passphrase: PassphraseSource | undefined): P
     keyType: n.keyType,
     pkcs8: n.pkcs8,
     publicKey: n.publicKey,
-    keyId: canonicalKeyId(n.keyType, n.publicKey),
+    keyId: keyIdOfPublicKey(n.keyType, n.publicKey),
     headers: { ...block.headers },
     blockType: block.type,
     encrypted,

@@ -1,6 +1,7 @@
 /**
  * Root validation (`trustpinning/certs.go › ValidateRoot`, `validRootLeafCerts`; reference §3.4, §7.3).
  */
+import { DAY_MS } from "../metadata/time.ts";
 import { NotaryError } from "../errors.ts";
 import { parseEnvelope, verifyThreshold, type Envelope } from "../metadata/signed.ts";
 import { parseRoot } from "../metadata/schema.ts";
@@ -9,7 +10,6 @@ import type { KeyJson, Root, SignedFile } from "../metadata/types.ts";
 import { certificatesOf, keyFromJson, canonicalKeyIdOfJson } from "../crypto/keys.ts";
 import { parseCertificate } from "../crypto/x509.ts";
 
-const DAY_MS = 86_400_000;
 
 /** Does a certificate CN match the GUN (`MatchCNToGun`: equal, or a `prefix*` wildcard)? */
 export function cnMatchesGun(cn: string, gun: string): boolean {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 import {
-  canonicalKeyId,
+  keyIdOfPublicKey,
   decryptPkcs8,
   encryptPkcs8,
   parsePrivateKeyPkcs8,
@@ -49,7 +49,7 @@ function checkUsable(k: PrivateKeyFile): void {
   } else {
     assert.equal(hex(k.publicKey), hex(pub.export({ type: "spki", format: "der" })));
   }
-  assert.equal(k.keyId, canonicalKeyId(k.keyType, k.publicKey));
+  assert.equal(k.keyId, keyIdOfPublicKey(k.keyType, k.publicKey));
   const msg = Buffer.from("notary");
   const hash = k.keyType === "ed25519" ? null : "sha256";
   assert.equal(verify(hash, msg, pub, sign(hash, msg, priv)), true);
@@ -81,7 +81,7 @@ test("the root key matches the root certificate; root.json key IDs recompute (ec
   const types = new Set<string>();
   for (const [id, key] of Object.entries(meta.signed.keys)) {
     types.add(key.keytype);
-    assert.equal(canonicalKeyId(key.keytype, new Uint8Array(Buffer.from(key.keyval.public, "base64"))), id);
+    assert.equal(keyIdOfPublicKey(key.keytype, new Uint8Array(Buffer.from(key.keyval.public, "base64"))), id);
   }
   assert.deepEqual([...types].sort(), ["ecdsa", "ecdsa-x509", "ed25519"]);
 });
@@ -327,8 +327,8 @@ test("malformed and unsupported files", () => {
   assert.throws(() => readPrivateKeyFile(bad), { code: "KEY_INVALID" });
 });
 
-test("canonicalKeyId", () => {
+test("keyIdOfPublicKey", () => {
   const spki = readPublicKeyPem(fixture("docker-key-generate/dalice.pub")).der;
-  assert.equal(canonicalKeyId("ecdsa", spki), "e11635f6c7004e64d186e1f2b4f955e36e679b5e2eaa55096b36bd7349a03efb");
-  assert.throws(() => canonicalKeyId('ecdsa"', spki), { code: "INPUT_INVALID" });
+  assert.equal(keyIdOfPublicKey("ecdsa", spki), "e11635f6c7004e64d186e1f2b4f955e36e679b5e2eaa55096b36bd7349a03efb");
+  assert.throws(() => keyIdOfPublicKey('ecdsa"', spki), { code: "INPUT_INVALID" });
 });

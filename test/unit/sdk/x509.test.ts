@@ -16,7 +16,7 @@ import {
   verifyCertificateSignature,
 } from "../../../sdk/src/crypto/x509.ts";
 import type { ParsedCertificate } from "../../../sdk/src/crypto/x509.ts";
-import { canonicalKeyId, readPrivateKeyFile } from "../../../sdk/src/crypto/keyfile.ts";
+import { keyIdOfPublicKey, readPrivateKeyFile } from "../../../sdk/src/crypto/keyfile.ts";
 import { TAG, children, decodeDer, encodeTlv } from "../../../sdk/src/crypto/asn1.ts";
 
 const fixture = (p: string): string => readFileSync(new URL(`../../fixtures/keys/${p}`, import.meta.url), "utf8");
@@ -93,7 +93,7 @@ for (const r of NOTARY_ROOTS) {
     const notary = parseCertificate(fixture(`${r.dir}/root-cert.pem`));
     const key = readPrivateKeyFile(fixture(r.keyFile), "rootpass123");
     // The root key's canonical ID (its file name) is the ID of the certificate's SPKI as a plain ecdsa key.
-    assert.equal(key.keyId, canonicalKeyId("ecdsa", notary.publicKeySpkiDer));
+    assert.equal(key.keyId, keyIdOfPublicKey("ecdsa", notary.publicKeySpkiDer));
     const ours = parseCertificate(
       createRootCertificate({ gun: r.gun, privateKeyPkcs8: key.pkcs8, notBefore: notary.notBefore, notAfter: notary.notAfter, serial: notary.serialNumber }),
     );
@@ -115,7 +115,7 @@ test("the root key ID in root.json is over Go's PEM of the certificate (ecdsa-x5
   assert.equal(key.keytype, "ecdsa-x509");
   const pem = Buffer.from(key.keyval.public, "base64").toString("utf8");
   assert.equal(pem, fixture("notary-init/root-cert.pem"));
-  assert.equal(canonicalKeyId("ecdsa-x509", new Uint8Array(Buffer.from(certificateToPem(parseCertificate(pem).der)))), rootId);
+  assert.equal(keyIdOfPublicKey("ecdsa-x509", new Uint8Array(Buffer.from(certificateToPem(parseCertificate(pem).der)))), rootId);
 });
 
 test("createRootCertificate: fresh P-256 key, Go field encodings", () => {
