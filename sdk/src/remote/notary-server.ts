@@ -11,7 +11,7 @@ import { adviceFor, isPlainHttpToTls, serverMessage } from "./server-hints.ts";
 /** The access a request needs on `repository:<gun>:…` (reference §6 table). */
 export type Access = "pull" | "push,pull" | "*";
 
-export type HttpRequest = {
+export type TransportRequest = {
   method: "GET" | "POST" | "DELETE";
   url: string;
   headers?: Record<string, string>;
@@ -19,9 +19,9 @@ export type HttpRequest = {
   maxBytes?: number;
   access: Access;
 };
-export type HttpResponse = { status: number; headers: Record<string, string | string[] | undefined>; body: Uint8Array };
+export type TransportResponse = { status: number; headers: Record<string, string | string[] | undefined>; body: Uint8Array };
 /** Sends one request (with auth as needed). Implementations: `createTransport` in `transport.ts`. */
-export type Transport = (req: HttpRequest) => Promise<HttpResponse>;
+export type Transport = (req: TransportRequest) => Promise<TransportResponse>;
 
 type ErrorEntry = { code?: string; message?: string; detail?: unknown };
 type ServerErrorBody = { errors?: ErrorEntry[] };
@@ -35,7 +35,7 @@ function parseErrorBody(body: Uint8Array): ErrorEntry {
 }
 
 /** Turn a non-2xx response into a NotaryError. `serverUrl` (the client's base URL) is named in some messages. */
-export function serverError(res: HttpResponse, what: string, gun: string, serverUrl?: string): NotaryError {
+export function serverError(res: TransportResponse, what: string, gun: string, serverUrl?: string): NotaryError {
   if (isPlainHttpToTls(res.status, res.body)) return schemeMismatch(what, gun, serverUrl);
   const e = parseErrorBody(res.body);
   const details: Record<string, unknown> = { status: res.status, gun, ...(e.code ? { serverCode: e.code } : {}) };
