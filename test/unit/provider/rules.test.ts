@@ -41,7 +41,7 @@ test("Delegation check: role, keys, threshold, paths, parent key", () => {
     ["a key that is not a PEM (so one key for threshold 2)", { keys: ["nope"] }, ["keys[0]", "threshold"]],
     ["threshold above the keys", { threshold: 3 }, ["threshold"]],
     ["threshold zero", { threshold: 0 }, ["threshold"]],
-    ["paths not strings", { paths: [1] }, ["paths[0]"]],
+    ["paths not strings", { paths: [1] }, ["paths"]],
     ["parent key missing", { parentKey: undefined }, ["parentKey"]],
     ["no repository and no pin", { trustedRootSha256: undefined }, ["repository"]],
   ];
