@@ -1,6 +1,26 @@
 /**
  * The verified read of a repository (reference §7): root (following a rotation chain), timestamp, snapshot,
  * targets, delegations. Pure apart from the injected `fetch`; time arrives as `now`.
+ *
+ * The rules, in the order they are applied (as python-tuf's `trusted_metadata_set.py` writes its own down). Nothing
+ * is trusted, returned or re-signed before every rule above it held; each failure is a coded NotaryError naming the
+ * role.
+ *
+ * 1. Root: the anchor decides the first trusted root (a root.json trusted before, its sha256, pinned root key IDs, or
+ *    trust on first use only when asked). Each newer root `N+1` is fetched by version and must be signed by a
+ *    threshold of root `N`'s keys and of its own; its version is exactly `N+1`; its root certificates are valid for
+ *    the GUN (CN, not a CA, not SHA-1, RSA ≥ 2048, not expired); the final root is unexpired.
+ * 2. Rollback floor: no role's version may be below what this process verified before, what it just uploaded, or
+ *    the caller's floor (`RepositoryOptions.floor`, the versions a Pulumi state recorded): METADATA_ROLLBACK.
+ * 3. Timestamp: signed by a threshold of the timestamp keys root lists; unexpired; size-capped.
+ * 4. Snapshot: fetched by the sha256 the timestamp names; its bytes match the timestamp's length and hashes; signed
+ *    by the snapshot keys; unexpired; its version is the timestamp's.
+ * 5. Targets: fetched by the sha256 the snapshot names, bytes match; signed by the targets keys root lists;
+ *    unexpired (an expired targets is returned only to a writer that will renew it, `allowExpiredTargets`).
+ * 6. Delegations, walked breadth-first from targets: only roles the snapshot lists are fetched (by checksum, bytes
+ *    match); each is signed by a threshold of the keys its parent delegates to it, or kept as "invalid" (skipped by
+ *    readers, kept for re-signing after a key rotation, as notary's `witness`); an expired one is "expired"; its
+ *    paths are restricted by every ancestor's; nothing below an invalid or expired role is walked.
  */
 import { NotaryError } from "../errors.ts";
 import { parseEnvelope, verifyThreshold, type Envelope } from "../metadata/signed.ts";
