@@ -14,8 +14,8 @@ test("timed: silent when quick; after the threshold, periodic lines and a last o
   assert.deepEqual(lines, []);
   await timed("publishing to example.com/app", () => sleep(600), o); // long enough for the timers on a loaded machine
   assert.ok(lines.length >= 2, lines.join("\n"));
-  assert.match(lines[0]!, /^notary: publishing to example\.com\/app \(0 s\)…$/);
-  assert.match(lines.at(-1)!, /^notary: publishing to example\.com\/app: done in 0 s$/);
+  assert.match(lines[0]!, /^notary: publishing to example\.com\/app \(\d+ s\)…$/);
+  assert.match(lines.at(-1)!, /^notary: publishing to example\.com\/app: done in \d+ s$/);
   lines.length = 0;
   await assert.rejects(timed("failing", async () => Promise.reject(new Error("x")), o));
   assert.deepEqual(lines, [], "a quick failure says nothing either");
