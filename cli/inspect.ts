@@ -1,8 +1,8 @@
 /**
  * `pulumi-notary inspect NAME[:TAG]...`: what `docker trust inspect` prints (JSON, or `--pretty`), from a verified read,
- * plus every role's version and expiry in the JSON form.
+ * plus every role's version and expiry in the JSON form, and the custom data of tags that carry some.
  */
-import { canonicalKeyId, inspectTrust, keyFromJson, roleExpiries } from "../sdk/src/index.ts";
+import { canonicalKeyId, inspectTrust, keyFromJson, listTargets, roleExpiries } from "../sdk/src/index.ts";
 import type { RepoState, TrustInspection } from "../sdk/src/index.ts";
 import { UsageError, boolOpt, parseRepoRef, stringOpt } from "./args.ts";
 import type { Command, Io, Parsed, RepoRef } from "./args.ts";
@@ -43,9 +43,23 @@ function withDockerKeyOrder(view: TrustInspection, state: RepoState): TrustInspe
   return { ...view, Signers: signers };
 }
 
-async function view(p: Parsed, io: Io, ref: RepoRef): Promise<{ view: TrustInspection; expiries: ReturnType<typeof roleExpiries> }> {
+type CustomRow = { SignedTag: string; Role: string; Digest: string; Custom: unknown };
+
+/**
+ * The custom data of the tags shown, per role that signed it (pulumi-notary's SignedTag signs provenance there). Not
+ * in docker's objects: docker's JSON has no place for it, and this keeps them equal to docker's.
+ */
+function customRows(state: RepoState, tag: string | undefined): CustomRow[] {
+  return listTargets(state).flatMap((e) =>
+    e.custom === undefined || (tag !== undefined && e.name !== tag)
+      ? []
+      : [{ SignedTag: e.name, Role: e.role, Digest: Buffer.from(e.meta.hashes["sha256"] ?? "", "base64").toString("hex"), Custom: e.custom }],
+  );
+}
+
+async function view(p: Parsed, io: Io, ref: RepoRef): Promise<{ view: TrustInspection; expiries: ReturnType<typeof roleExpiries>; custom: CustomRow[] }> {
   const state = await fetchState(p, io, ref, "inspect");
-  return { view: withDockerKeyOrder(inspectTrust(state, ref.typed, ref.tag), state), expiries: roleExpiries(state) };
+  return { view: withDockerKeyOrder(inspectTrust(state, ref.typed, ref.tag), state), expiries: roleExpiries(state), custom: customRows(state, ref.tag) };
 }
 
 async function run(p: Parsed, io: Io): Promise<number> {
@@ -57,7 +71,9 @@ async function run(p: Parsed, io: Io): Promise<number> {
   if (pretty) {
     io.out(results.map((r) => formatPretty(r.view)).join("\n\n"));
   } else {
-    io.out(JSON.stringify(results.map((r) => ({ ...r.view, Expiries: r.expiries })), null, 4) + "\n");
+    // `Custom` only where a tag carries some: the output for everything docker and notary write stays as it was.
+    const json = results.map((r) => ({ ...r.view, Expiries: r.expiries, ...(r.custom.length ? { Custom: r.custom } : {}) }));
+    io.out(JSON.stringify(json, null, 4) + "\n");
   }
   return 0;
 }
@@ -71,7 +87,8 @@ export const inspectCommand: Command = {
       "(`docker.io/library/alpine`). `:TAG` (or --tag) limits the signed tags to one tag; a registry port is not a tag. " +
       "Digests (`@sha256:…`) are refused: trust data is looked up by tag.",
     "Every file is verified (signatures, thresholds, hashes, versions, expiry) from the pinned root before anything is printed. " +
-      "The JSON form is docker's, plus `Expiries`: every role with its version and expiry. --pretty prints exactly what " +
+      "The JSON form is docker's, plus `Expiries`: every role with its version and expiry, and, when a tag carries custom " +
+      "data (a SignedTag's provenance), `Custom`: one row per tag and role with the data. --pretty prints exactly what " +
       "`docker trust inspect --pretty` prints.",
   ],
   options: {

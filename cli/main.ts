@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // pulumi-notary CLI: a small non-interactive companion to the SDK. This file only dispatches; each command is its own
-// module (inspect.ts, graph.ts, expiry.ts, key.ts) and `pulumi-notary --help` (usage.ts) explains them all.
+// module (inspect.ts, graph.ts, expiry.ts, verify.ts, key.ts) and `pulumi-notary --help` (usage.ts) explains them all.
 //
 // Exit status: 0 done, 1 failed (one line on stderr, `CODE: message` for SDK errors, never a stack trace), 2 bad usage.
 import "../sdk/src/node-version.ts"; // first: a clear message on an older Node.js, before any dependency loads
@@ -10,10 +10,11 @@ import type { Command, Io } from "./args.ts";
 import { inspectCommand } from "./inspect.ts";
 import { graphCommand } from "./graph.ts";
 import { expiryCommand } from "./expiry.ts";
+import { verifyCommand } from "./verify.ts";
 import { keyGenerateCommand } from "./key.ts";
 import { commandHelp, fullHelp } from "./usage.ts";
 
-const COMMANDS: readonly Command[] = [inspectCommand, graphCommand, expiryCommand, keyGenerateCommand];
+const COMMANDS: readonly Command[] = [inspectCommand, graphCommand, expiryCommand, verifyCommand, keyGenerateCommand];
 const HELP_FLAGS = new Set(["--help", "-h", "help"]);
 
 /** The command `argv` names (`key generate` takes two words) and its arguments. */

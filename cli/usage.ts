@@ -74,7 +74,8 @@ export function fullHelp(commands: readonly Command[]): string {
     "",
     ...wrap(
       "Docker Content Trust (Notary v1) from the command line: read a repository's verified trust data as docker shows it, " +
-        "draw its trust graph, check expiries in CI, and make signing keys. Nothing is trusted until verified from the " +
+        "draw its trust graph, check expiries in CI, verify that a tag is signed as required (for deployments), and make " +
+        "signing keys. Nothing is trusted until verified from the " +
         "pinned root (--root-key-id) or, when asked, from the server's root (--tofu).",
       "",
     ),
@@ -91,7 +92,7 @@ export function fullHelp(commands: readonly Command[]): string {
     "exit status:",
     "  0  done (expiry: nothing expires within the window)",
     "  1  failed: the server, verification or a file, in one line on stderr (`CODE: message` for SDK errors);",
-    "     expiry: a role expires within the window (listed on stdout)",
+    "     expiry: a role expires within the window (listed on stdout); verify: the tag is not signed as required",
     "  2  bad usage: unknown command or option, missing argument, no trust anchor, no passphrase",
   ];
   return [lines.join("\n"), ...sections, tail.join("\n") + "\n"].join("\n");

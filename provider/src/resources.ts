@@ -3,6 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { providers } from "./providers.ts";
+import { promotedFromInput, type PromotedFromArgs } from "./promoted-from.ts";
 
 /** Connection settings for a notary server; omitted fields come from stack config (`notary:serverUrl`, …). */
 export interface ServerArgs {
@@ -288,7 +289,22 @@ export type SignedTagArgs = RepositoryRef & {
    * for a tag whose registry tag holds a list only warns (a trusted pull of the tag would get that platform everywhere).
    */
   listsOnly?: pulumi.Input<boolean>;
+  /**
+   * Signed into the tag's custom data (notary `custom`). Each field given wins over the image's own annotation or label
+   * (`org.opencontainers.image.source`, `org.opencontainers.image.revision`, `com.docker.image.source.entrypoint`).
+   */
+  provenance?: pulumi.Input<ProvenanceArgs>;
+  /** Promotion: sign only while a source repository signs this digest as required (checked by every preview and up). */
+  promotedFrom?: pulumi.Input<PromotedFromArgs>;
 };
+
+/** Where an image came from. No `<`, `>` or `&` in values: the Go tools could no longer sign in the role. */
+export interface ProvenanceArgs {
+  source?: pulumi.Input<string>;
+  revision?: pulumi.Input<string>;
+  dirty?: pulumi.Input<boolean>;
+  dockerfile?: pulumi.Input<string>;
+}
 
 /**
  * A tag signed to a manifest digest and size. Signing is idempotent; destroying it revokes the tag.
@@ -306,6 +322,11 @@ export class SignedTag extends pulumi.dynamic.Resource {
   declare readonly mediaType: pulumi.Output<string>;
   declare readonly roleVersion: pulumi.Output<number>;
   declare readonly roleExpires: pulumi.Output<string>;
+  /** The provenance signed; `serverProvenance` is what the role holds (with `otherCustom`: custom data besides it). */
+  declare readonly signedProvenance: pulumi.Output<{ source?: string; revision?: string; dirty?: boolean; dockerfile?: string }>;
+  declare readonly serverProvenance: pulumi.Output<{ source?: string; revision?: string; dirty?: boolean; dockerfile?: string; otherCustom?: string }>;
+  /** With `promotedFrom`: whether the source signed the digest as required at the last preview or up. */
+  declare readonly promotionHolds: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: SignedTagArgs, opts?: pulumi.CustomResourceOptions) {
     const { repository: _r, gun: _g, rootKeyId: _k, server: _s, ...rest } = args;
@@ -315,7 +336,9 @@ export class SignedTag extends pulumi.dynamic.Resource {
       {
         ...rest,
         ...(args.registry ? { registry: secretCredentials(args.registry) } : {}),
+        ...(args.promotedFrom ? { promotedFrom: promotedFromInput(args.promotedFrom) } : {}),
         ...repoInputs(args),
+        promotionHolds: OUTPUT,
         signedRole: OUTPUT,
         signedRoles: OUTPUT,
         signedDigest: OUTPUT,
@@ -325,6 +348,9 @@ export class SignedTag extends pulumi.dynamic.Resource {
         serverSize: OUTPUT,
         roleVersion: OUTPUT,
         roleExpires: OUTPUT,
+        imageProvenance: OUTPUT,
+        signedProvenance: OUTPUT,
+        serverProvenance: OUTPUT,
       },
       { ...opts, additionalSecretOutputs: ["signingKeys"] },
       "notary",

@@ -61,6 +61,13 @@ export type { TargetEntry } from "./trust/read.ts";
 
 export { parseImageReference, resolveImage } from "./remote/registry.ts";
 export type { ImageReference, ResolvedImage } from "./remote/registry.ts";
+export { fetchBlob } from "./remote/registry-blob.ts";
 export { resolveCredentials } from "./remote/auth.ts";
 export { inspectTrust, roleExpiries } from "./trust/inspect.ts";
 export type { TrustInspection } from "./trust/inspect.ts";
+
+/** Consumers pinned to verified digests: is a tag signed as required (signers, keys, threshold, unexpired)? */
+export { verifyTag } from "./trust/verify-tag.ts";
+export type { TagPolicy, VerifiedTag } from "./trust/verify-tag.ts";
+export { verifyImage } from "./verify-image.ts";
+export type { VerifyImageOptions, VerifiedImage } from "./verify-image.ts";

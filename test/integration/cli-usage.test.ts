@@ -11,10 +11,11 @@ import { inspectCommand } from "../../cli/inspect.ts";
 import { graphCommand } from "../../cli/graph.ts";
 import { expiryCommand } from "../../cli/expiry.ts";
 import { keyGenerateCommand } from "../../cli/key.ts";
+import { verifyCommand } from "../../cli/verify.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = path.join(ROOT, "dist/cli/main.js");
-const COMMANDS = [inspectCommand, graphCommand, expiryCommand, keyGenerateCommand];
+const COMMANDS = [inspectCommand, graphCommand, expiryCommand, verifyCommand, keyGenerateCommand];
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: 60_000 });

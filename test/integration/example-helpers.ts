@@ -113,9 +113,12 @@ export class ExampleEnv {
     });
   }
 
-  /** A further stack of the same project (`pulumi stack init <name>`), in its own backend. */
-  async newStack(name: string): Promise<ExampleStack> {
-    const s = new ExampleStack(await PulumiStack.init({ dir: this.dir, stack: name }));
+  /**
+   * A further stack (`pulumi stack init <name>`), in its own backend: of the same project, or of the program in `dir`
+   * (relative to the repository root). Its commands' output and state are scanned for leaks, and it is removed at the end.
+   */
+  async newStack(name: string, dir = this.dir): Promise<ExampleStack> {
+    const s = new ExampleStack(await PulumiStack.init({ dir, stack: name }));
     this.stacks.push(s);
     return s;
   }

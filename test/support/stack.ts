@@ -890,6 +890,10 @@ export interface PushOptions {
   format?: "oci" | "docker";
   /** Credentials for a token-auth registry (Basic auth is sent to the token realm). */
   credentials?: { user: string; password: string };
+  /** Annotations of the manifest the tag points to (the index with `multiArch`). */
+  annotations?: Record<string, string>;
+  /** Labels in each image's config (`config.Labels`). */
+  labels?: Record<string, string>;
 }
 
 const sha256 = (b: Buffer): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -991,7 +995,7 @@ export async function pushOciImage(registryHost: string, repo: string, tag: stri
     const configJson = {
       architecture,
       os: "linux",
-      config: {},
+      config: opts.labels ? { Labels: opts.labels } : {},
       rootfs: { type: "layers", diff_ids: [sha256(tar)] },
       created: new Date().toISOString(),
     };
@@ -1001,6 +1005,7 @@ export async function pushOciImage(registryHost: string, repo: string, tag: stri
       mediaType: mt.manifest,
       config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
       layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
+      ...(opts.annotations && !opts.multiArch ? { annotations: opts.annotations } : {}),
     };
     const bytes = Buffer.from(JSON.stringify(manifestJson, null, 3));
     const digest = sha256(bytes);
@@ -1015,6 +1020,7 @@ export async function pushOciImage(registryHost: string, repo: string, tag: stri
     schemaVersion: 2,
     mediaType: mt.index,
     manifests: manifests.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.size, platform: m.platform })),
+    ...(opts.annotations ? { annotations: opts.annotations } : {}),
   };
   const bytes = Buffer.from(JSON.stringify(indexJson, null, 3));
   await putManifest(tag, mt.index, bytes);

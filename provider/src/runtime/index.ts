@@ -10,6 +10,7 @@ import * as keyImpl from "./key.ts";
 import { readConfig, type ProviderConfig } from "./common.ts";
 import { rememberKeys } from "./keyring.ts";
 import { checkImageKind } from "./platform.ts";
+import { checkPromotion } from "./promotion.ts";
 import { checkServerUrl, inPulumiTerms } from "./terms.ts";
 import type { CheckFailure, DiffResult } from "./checks.ts";
 
@@ -117,10 +118,13 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
     check: async (c, olds, news) => {
       const failures = withUrl(c, news, signedTag.checkSignedTag(news));
       if (failures.length) return { inputs: news, failures };
-      const inputs = await signedTag.resolveFloating(news); // an image given by tag is resolved again (see there)
-      const kind = await checkImageKind(olds, inputs); // a platform manifest where the tag holds a list
-      if (kind.failure) return { inputs, failures: [kind.failure] };
+      const resolved = await signedTag.resolveFloating(news); // an image given by tag is resolved again (see there)
+      const kind = await checkImageKind(olds, resolved); // a platform manifest where the tag holds a list
+      if (kind.failure) return { inputs: resolved, failures: [kind.failure] };
       if (kind.warning) console.error(kind.warning); // the engine shows a provider's stderr as diagnostics
+      // promotedFrom: its source is verified (promotion.ts; resources without it make no request here).
+      const { inputs, failures: promotion } = await checkPromotion(c, resolved);
+      if (promotion.length) return { inputs, failures: promotion };
       // A check with no old inputs precedes a create: announce the change so it can ride along with other publishes.
       if (!olds || Object.keys(olds).length === 0) signedTag.stageSignedTag(c, undefined, inputs);
       return { inputs, failures };

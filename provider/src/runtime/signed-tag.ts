@@ -19,10 +19,13 @@ import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
 import { registryOptions, type RegistryInput } from "./platform.ts";
 import { rolesToResign } from "./resign.ts";
+import { checkProvenance, mergeProvenance, provenanceOutputs, readImageProvenance, sameCustom, sameProvenance, wantedProvenance, withProvenance } from "./provenance.ts";
+import type { Provenance, ProvenanceInputs, ProvenanceOutputs } from "./provenance.ts";
+import { checkPromotedFrom, promotionDiff, revokeUnpromoted, type PromotionInputs } from "./promotion.ts";
 
 export type { RegistryInput };
 
-export type SignedTagInputs = RepoRef & {
+export type SignedTagInputs = RepoRef & ProvenanceInputs & PromotionInputs & {
   tag: string;
   /** Image reference resolved in the registry (`repo:tag`, `repo@sha256:…`, `repo:tag@sha256:…`). */
   image?: string;
@@ -46,7 +49,7 @@ export type SignedTagInputs = RepoRef & {
   resolvedMediaType?: string;
 };
 
-export type SignedTagOutputs = SignedTagInputs & {
+export type SignedTagOutputs = SignedTagInputs & ProvenanceOutputs & {
   /** The primary role (`targets/releases` when signed there): what docker's trusted pull reads. */
   signedRole: string;
   /** Every role the tag was signed in. */
@@ -89,6 +92,8 @@ export function checkSignedTag(n: SignedTagInputs): CheckFailure[] {
   }
   if (n.listsOnly !== undefined && !isUnknown(n.listsOnly) && typeof n.listsOnly !== "boolean") f.push({ property: "listsOnly", reason: "must be true or false" });
   checkPrivateKeys(n.signingKeys, "signingKeys", f);
+  checkProvenance(n.provenance, f);
+  checkPromotedFrom(n.promotedFrom, f);
   return f;
 }
 
@@ -99,10 +104,10 @@ export function checkSignedTag(n: SignedTagInputs): CheckFailure[] {
  * would stay signed to its old digest without a word. A reference pinned by digest is left alone.
  */
 export async function resolveFloating(news: SignedTagInputs): Promise<SignedTagInputs> {
-  const { resolvedDigest: _d, resolvedSize: _s, resolvedMediaType: _m, ...rest } = news;
+  const { resolvedDigest: _d, resolvedSize: _s, resolvedMediaType: _m, imageProvenance: _p, ...rest } = news;
   if (!news.image || isUnknown(news.image) || news.digest !== undefined || pinnedDigest(news.image) || isUnknown(news)) return rest;
   const r = await resolveDigest(rest);
-  return { ...rest, resolvedDigest: r.digest, resolvedSize: r.size, resolvedMediaType: r.mediaType };
+  return { ...rest, resolvedDigest: r.digest, resolvedSize: r.size, resolvedMediaType: r.mediaType, imageProvenance: r.imageProvenance };
 }
 
 /** The digest an image reference pins without asking the registry (`…@sha256:…`). */
@@ -119,19 +124,22 @@ export function diffSignedTag(olds: SignedTagOutputs, news: SignedTagInputs, con
   for (const f of ["gun", "tag"] as const) if (news[f] !== olds[f]) return { changes: true, replaces: [f], deleteBeforeReplace: true };
   if ((news.role ?? "") !== (olds.role ?? "")) return { changes: true, replaces: ["role"], deleteBeforeReplace: true };
   if (isUnknown(news)) return { changes: true };
+  const promotion = promotionDiff(olds, news); // a promotion that no longer holds: revoke, or nothing left to do
+  if (promotion) return promotion;
   // Desired digest: given, pinned by the reference, or (same image input) what we resolved last time.
   const want =
     news.digest ?? pinnedDigest(news.image) ?? news.resolvedDigest ?? (news.image === olds.image ? olds.signedDigest : undefined);
   const wantSize = news.size ?? (want === news.resolvedDigest ? news.resolvedSize : undefined) ?? (want === olds.signedDigest ? olds.signedSize : undefined);
-  if (want === undefined || wantSize === undefined) return { changes: true };
-  const drift = olds.serverDigest !== want || olds.serverSize !== wantSize;
+  const provenance = wantedProvenance(news, olds, want); // drifts and changes like the digest
+  if (want === undefined || wantSize === undefined || provenance === undefined) return { changes: true };
+  const drift = olds.serverDigest !== want || olds.serverSize !== wantSize || !sameProvenance(provenance, olds.serverProvenance);
   const renew = isDue(
     olds.roleExpires,
     news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS,
     now,
     lifetimeDays(olds.signedRole ?? "targets", news.repositoryExpiry),
   );
-  return { changes: drift || want !== olds.signedDigest || renew };
+  return { changes: drift || want !== olds.signedDigest || renew || !sameProvenance(provenance, olds.signedProvenance) };
 }
 
 function metaFor(digest: string, size: number): FileMeta {
@@ -170,8 +178,8 @@ export function defaultRoles(state: RepoState, tag: string, keyIds: ReadonlySet<
   return signable.map((r) => r.name).sort((a, b) => (a === RELEASES_ROLE ? -1 : b === RELEASES_ROLE ? 1 : 0));
 }
 
-async function resolveDigest(inputs: SignedTagInputs): Promise<{ digest: string; size: number; mediaType: string }> {
-  if (inputs.digest && inputs.size) return { digest: inputs.digest, size: inputs.size, mediaType: "" };
+async function resolveDigest(inputs: SignedTagInputs): Promise<{ digest: string; size: number; mediaType: string; imageProvenance: Provenance }> {
+  if (inputs.digest && inputs.size) return { digest: inputs.digest, size: inputs.size, mediaType: "", imageProvenance: {} };
   if (!inputs.image) throw inputError("image", "give image or digest and size");
   const img = await resolveImage(inputs.image, registryOptions(inputs.registry));
   if (inputs.digest && inputs.digest !== img.digest) {
@@ -179,15 +187,18 @@ async function resolveDigest(inputs: SignedTagInputs): Promise<{ digest: string;
       details: { field: "digest" },
     });
   }
-  return { digest: img.digest, size: inputs.size ?? img.size, mediaType: img.mediaType };
+  const imageProvenance = await readImageProvenance(img, registryOptions(inputs.registry));
+  return { digest: img.digest, size: inputs.size ?? img.size, mediaType: img.mediaType, imageProvenance };
 }
 
-function outputsOf(inputs: SignedTagInputs, state: RepoState, roles: string[], signed: { digest: string; size: number; mediaType: string }): SignedTagOutputs {
+type Signed = { digest: string; size: number; mediaType: string; imageProvenance?: Provenance | undefined };
+
+export function outputsOf(inputs: SignedTagInputs, state: RepoState, roles: string[], signed: Signed): SignedTagOutputs {
   const role = roles[0]!;
   const file = state.roles.get(role);
   // What the server holds: the primary role's entry, unless another of our roles lost or changed it.
   const entries = roles.map((r) => state.roles.get(r)?.file.signed.targets[inputs.tag]);
-  const differing = entries.find((e) => !e || digestOfMeta(e) !== digestOfMeta(entries[0]) || e.length !== entries[0]!.length);
+  const differing = entries.find((e) => !e || digestOfMeta(e) !== digestOfMeta(entries[0]) || e.length !== entries[0]!.length || !sameCustom(e, entries[0]));
   const held = differing === undefined ? entries[0] : differing;
   return plain({
     ...inputs,
@@ -200,6 +211,7 @@ function outputsOf(inputs: SignedTagInputs, state: RepoState, roles: string[], s
     serverSize: held?.length ?? 0,
     roleVersion: file?.file.signed.version ?? 0,
     roleExpires: file?.file.signed.expires ?? "",
+    ...provenanceOutputs(inputs, signed.imageProvenance, held),
   });
 }
 
@@ -208,10 +220,10 @@ function signChanges(
   inputs: SignedTagInputs,
   config: ProviderConfig,
   keys: readonly { id: string }[],
-  resolved: { digest: string; size: number },
+  resolved: { digest: string; size: number; imageProvenance?: Provenance | undefined },
   fixedRoles: string[] | undefined,
 ): (state: RepoState) => Change[] {
-  const meta = metaFor(resolved.digest, resolved.size);
+  const meta = withProvenance(metaFor(resolved.digest, resolved.size), mergeProvenance(inputs.provenance, resolved.imageProvenance));
   const keyIds = new Set(keys.map((k) => k.id));
   return (state) => {
     const roles = fixedRoles ?? defaultRoles(state, inputs.tag, keyIds);
@@ -233,15 +245,16 @@ function rolesFor(inputs: SignedTagInputs, previous?: SignedTagOutputs): string[
 }
 
 async function apply(config: ProviderConfig, inputs: SignedTagInputs, previous?: SignedTagOutputs): Promise<SignedTagOutputs> {
+  if (inputs.promotionHolds === false) return revokeUnpromoted(config, inputs, previous); // promotion.ts
   const repo = repoOf(config, inputs);
   await currentOf(repo);
   const keys = inputs.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
   // What check resolved (so what the preview showed is what gets signed), else what was signed for the same image.
   const resolved =
     inputs.resolvedDigest && inputs.resolvedSize
-      ? { digest: inputs.resolvedDigest, size: inputs.resolvedSize, mediaType: inputs.resolvedMediaType ?? "" }
+      ? { digest: inputs.resolvedDigest, size: inputs.resolvedSize, mediaType: inputs.resolvedMediaType ?? "", imageProvenance: inputs.imageProvenance }
       : previous && inputs.image === previous.image && !inputs.digest && !pinnedDigest(inputs.image)
-        ? { digest: previous.signedDigest, size: previous.signedSize, mediaType: previous.mediaType }
+        ? signedOf(previous)
         : await resolveDigest(inputs);
   let roles: string[] = [];
   const changes = signChanges(inputs, config, keys, resolved, rolesFor(inputs, previous));
@@ -256,7 +269,7 @@ async function apply(config: ProviderConfig, inputs: SignedTagInputs, previous?:
   return outputsOf(inputs, state, roles, resolved);
 }
 
-function stageId(inputs: { gun: string; tag: string }): string {
+export function stageId(inputs: { gun: string; tag: string }): string {
   return `signed-tag:${inputs.tag}`;
 }
 
@@ -268,12 +281,12 @@ function stageId(inputs: { gun: string; tag: string }): string {
 export function stageSignedTag(config: ProviderConfig, olds: Partial<SignedTagOutputs> | undefined, news: SignedTagInputs): void {
   const digest = news.digest ?? news.resolvedDigest;
   const size = news.size ?? news.resolvedSize;
-  if (isUnknown(news) || !digest || !size || !Array.isArray(news.signingKeys)) return;
+  if (isUnknown(news) || !digest || !size || !Array.isArray(news.signingKeys) || news.promotionHolds === false) return;
   try {
     const repo = repoOf(config, news);
     const keys = news.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
     const previous = olds && olds.signedRoles && olds.tag === news.tag ? (olds as SignedTagOutputs) : undefined;
-    repo.stage(stageId(news), signChanges(news, config, keys, { digest, size }, rolesFor(news, previous)), { keys });
+    repo.stage(stageId(news), signChanges(news, config, keys, { digest, size, imageProvenance: news.imageProvenance }, rolesFor(news, previous)), { keys });
   } catch {
     /* staging is an optimisation: never fail a check because of it */
   }
@@ -300,10 +313,13 @@ export async function updateSignedTag(config: ProviderConfig, olds: SignedTagOut
       const keys = news.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
       state = (await repo.publish(resign.map((role) => ({ type: "witness" as const, role })), { keys, id: stageId(news) })).state;
     }
-    return outputsOf(news, state, roles, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });
+    return outputsOf(news, state, roles, signedOf(olds));
   }
   return apply(config, news, olds);
 }
+
+/** What a state records as signed (the image's provenance as read then). */
+const signedOf = (o: SignedTagOutputs): Signed => ({ digest: o.signedDigest, size: o.signedSize, mediaType: o.mediaType, imageProvenance: o.imageProvenance });
 
 /** The version of its role a SignedTag's state recorded: a floor for this command's reads. */
 const tagFloor = (olds: SignedTagOutputs) => ({ [olds.signedRole]: olds.roleVersion });
@@ -313,8 +329,9 @@ export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutpu
   const state = await stateOf(repo);
   if (!state) return undefined;
   const roles = olds.signedRoles ?? [olds.signedRole];
-  if (!roles.some((r) => lookupTarget(state, olds.tag, [r]))) return undefined;
-  return outputsOf(olds, state, roles, { digest: olds.signedDigest, size: olds.signedSize, mediaType: olds.mediaType });
+  // Gone from the server: gone from the state, unless a promotion that no longer holds revoked it (its desired state).
+  if (!roles.some((r) => lookupTarget(state, olds.tag, [r]))) return olds.promotionHolds === false ? outputsOf(olds, state, roles, signedOf(olds)) : undefined;
+  return outputsOf(olds, state, roles, signedOf(olds));
 }
 
 /** Revoke: remove the tag from the role (as `docker trust revoke` does for the roles it can sign). */

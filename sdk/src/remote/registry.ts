@@ -222,16 +222,10 @@ function mediaTypeOf(body: Uint8Array | undefined, contentType: string | undefin
 }
 
 /**
- * Resolves a tag or digest to the manifest's digest, size and media type (`GET /v2/<repo>/manifests/<ref>`, Accept:
- * Docker v2 manifest and list, OCI manifest and index). The bytes are hashed: by digest they must match the digest
- * asked for; by tag they must match the registry's `Docker-Content-Digest` (when sent). Otherwise
- * `REGISTRY_DIGEST_MISMATCH`.
- *
- * @example
- * const img = await resolveImage("127.0.0.1:5000/team/app:v1");  // { digest: "sha256:…", size, mediaType, … }
+ * How to reach an image's registry: its base URL, the HTTP client (the caller's, or a new one the caller closes when
+ * `opts.http` is not given) and the authenticator (the caller's, or one with docker's credentials for the host).
  */
-export async function resolveImage(reference: string, opts: ResolveImageOptions = {}): Promise<ResolvedImage> {
-  const ref = parseImageReference(reference);
+export function registryAccess(ref: ImageReference, opts: ResolveImageOptions): { base: string; http: HttpClient; auth: Authenticator } {
   const base = (opts.registryUrl ?? registryBaseUrl(ref.registry, opts.insecure === undefined ? {} : { insecure: opts.insecure })).replace(/\/+$/, "");
   const http = opts.http ?? createHttpClient(opts.httpOptions ?? {});
   const auth =
@@ -248,6 +242,21 @@ export async function resolveImage(reference: string, opts: ResolveImageOptions 
             ...(opts.dockerConfigDir === undefined ? {} : { dockerConfigDir: opts.dockerConfigDir }),
           })),
     });
+  return { base, http, auth };
+}
+
+/**
+ * Resolves a tag or digest to the manifest's digest, size and media type (`GET /v2/<repo>/manifests/<ref>`, Accept:
+ * Docker v2 manifest and list, OCI manifest and index). The bytes are hashed: by digest they must match the digest
+ * asked for; by tag they must match the registry's `Docker-Content-Digest` (when sent). Otherwise
+ * `REGISTRY_DIGEST_MISMATCH`.
+ *
+ * @example
+ * const img = await resolveImage("127.0.0.1:5000/team/app:v1");  // { digest: "sha256:…", size, mediaType, … }
+ */
+export async function resolveImage(reference: string, opts: ResolveImageOptions = {}): Promise<ResolvedImage> {
+  const ref = parseImageReference(reference);
+  const { base, http, auth } = registryAccess(ref, opts);
   const tag = ref.tag ?? (ref.digest === undefined ? "latest" : undefined);
   const target = ref.digest ?? tag!;
   const url = `${base}/v2/${ref.repository}/manifests/${target}`;

@@ -3,7 +3,16 @@ import { pathAllowed } from "../metadata/roles.ts";
 import type { FileMeta } from "../metadata/types.ts";
 import type { RepoState } from "./update.ts";
 
-export type TargetEntry = { name: string; role: string; meta: FileMeta };
+/**
+ * A target as a role holds it. `custom` is the entry's custom data (`meta.custom`), signed by the role's keys like the
+ * digest; absent when the entry has none (docker and notary write none). pulumi-notary's SignedTag signs provenance
+ * there: `{"org.opencontainers.image.source":…,"org.opencontainers.image.revision":…,…}`.
+ */
+export type TargetEntry = { name: string; role: string; meta: FileMeta; custom?: unknown };
+
+function entry(name: string, role: string, meta: FileMeta): TargetEntry {
+  return meta.custom === undefined ? { name, role, meta } : { name, role, meta, custom: meta.custom };
+}
 
 /**
  * Every target visible through valid roles, breadth-first from `targets` (as `notary list`); a role's entries
@@ -17,7 +26,7 @@ export function listTargets(state: RepoState, roles?: readonly string[]): Target
     const r = state.roles.get(role)!;
     if (r.status !== "valid") continue;
     for (const [name, meta] of Object.entries(r.file.signed.targets)) {
-      if (pathAllowed(r.paths, name)) out.push({ name, role, meta });
+      if (pathAllowed(r.paths, name)) out.push(entry(name, role, meta));
     }
   }
   return out;
@@ -46,7 +55,7 @@ export function lookupTarget(state: RepoState, name: string, roles?: readonly st
     const r = state.roles.get(role);
     if (!r || r.status !== "valid" || !pathAllowed(r.paths, name)) continue;
     const meta = r.file.signed.targets[name];
-    if (meta) return { name, role, meta };
+    if (meta) return entry(name, role, meta);
   }
   return undefined;
 }
