@@ -1,0 +1,42 @@
+/** The Key resource: a signing key generated or imported; the private key is a secret output. */
+import * as pulumi from "@pulumi/pulumi";
+import { providers } from "../providers.ts";
+import { OUTPUT } from "./shared.ts";
+
+export interface KeyArgs {
+  /** A private key PEM to import (PKCS#8, EC PRIVATE KEY, or a notary/docker key file). Omit to generate a P-256 key. */
+  pem?: pulumi.Input<string>;
+  /** Passphrase of an encrypted key file. */
+  passphrase?: pulumi.Input<string>;
+  /** The role this key is meant for (informational). */
+  role?: pulumi.Input<string>;
+}
+
+/**
+ * A signing key: generated (ECDSA P-256, as notary) or imported. The private key is a secret output.
+ *
+ * @example
+ * const root = new notary.Key("root");
+ * const targets = new notary.Key("targets");
+ * const ci = new notary.Key("ci", { pem: config.requireSecret("ciKeyPem"), passphrase: config.requireSecret("ciKeyPass") });
+ */
+export class Key extends pulumi.dynamic.Resource {
+  /** Canonical key ID (the name notary and docker give the key file; what `docker trust inspect` lists for signers). */
+  declare readonly keyId: pulumi.Output<string>;
+  declare readonly keyType: pulumi.Output<string>;
+  declare readonly publicKeyPem: pulumi.Output<string>;
+  /** Unencrypted PKCS#8 PEM. Secret. */
+  declare readonly privateKeyPem: pulumi.Output<string>;
+
+  constructor(name: string, args: KeyArgs = {}, opts?: pulumi.CustomResourceOptions) {
+    super(
+      providers.key,
+      name,
+      { ...args, keyId: OUTPUT, keyType: OUTPUT, publicKeyPem: OUTPUT, privateKeyPem: OUTPUT },
+      { ...opts, additionalSecretOutputs: ["privateKeyPem", "pem", "passphrase"] },
+      "notary",
+      "Key",
+    );
+  }
+}
+

@@ -1,0 +1,84 @@
+/** The Delegation and Signer resources: roles under targets, signed by their parent's key. */
+import * as pulumi from "@pulumi/pulumi";
+import { providers } from "../providers.ts";
+import { OUTPUT, repoInputs, type RepositoryRef } from "./shared.ts";
+
+export type DelegationArgs = RepositoryRef & {
+  /** `targets/<name>`; nested roles allowed (`targets/team/ci`). */
+  role: pulumi.Input<string>;
+  /** Public keys: PEM `PUBLIC KEY` (docker `.pub` files too) or certificates. */
+  keys: pulumi.Input<pulumi.Input<string>[]>;
+  /** Signatures required (default 1); at most the number of keys. */
+  threshold?: pulumi.Input<number>;
+  /** Path prefixes the role may sign (default all: `[""]`). */
+  paths?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Private key PEM of the parent role: the repository's targets key, or the parent delegation's key. */
+  parentKey: pulumi.Input<string>;
+  /** This role's private keys: when given, its own metadata file is created and renewed before expiry. */
+  signingKeys?: pulumi.Input<pulumi.Input<string>[]>;
+  renewBeforeDays?: pulumi.Input<number>;
+};
+
+/**
+ * A delegated role (`targets/<name>`) with keys, threshold and paths, signed by its parent's key.
+ *
+ * @example
+ * new notary.Delegation("ci", { repository: repo, role: "targets/ci", keys: [ciKey.publicKeyPem], parentKey: targets.privateKeyPem });
+ */
+export class Delegation extends pulumi.dynamic.Resource {
+  declare readonly role: pulumi.Output<string>;
+  declare readonly keyIds: pulumi.Output<string[]>;
+  declare readonly serverKeyIds: pulumi.Output<string[]>;
+  declare readonly version: pulumi.Output<number>;
+  declare readonly expires: pulumi.Output<string>;
+
+  constructor(name: string, args: DelegationArgs, opts?: pulumi.CustomResourceOptions) {
+    const { repository: _r, gun: _g, rootKeyId: _k, server: _s, ...rest } = args;
+    super(
+      providers.delegation,
+      name,
+      { ...rest, ...repoInputs(args), keyIds: OUTPUT, serverKeyIds: OUTPUT, serverThreshold: OUTPUT, serverPaths: OUTPUT, version: OUTPUT, expires: OUTPUT },
+      { ...opts, additionalSecretOutputs: ["parentKey", "signingKeys"] },
+      "notary",
+      "Delegation",
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+export type SignerArgs = RepositoryRef & {
+  /** Signer name, as in `docker trust signer add NAME` (not "releases"). */
+  name: pulumi.Input<string>;
+  /** The signer's public keys (docker `.pub`, PUBLIC KEY PEM or certificates). */
+  keys: pulumi.Input<pulumi.Input<string>[]>;
+  /** The repository's targets private key PEM (signs targets.json, which holds both delegations). */
+  targetsKey: pulumi.Input<string>;
+};
+
+/**
+ * A docker signer: the trust data `docker trust signer add` writes (`targets/<name>`, and the keys in
+ * `targets/releases`). Destroying it removes the signer correctly.
+ *
+ * @example
+ * new notary.Signer("alice", { repository: repo, name: "alice", keys: [alice.publicKeyPem], targetsKey: targets.privateKeyPem });
+ */
+export class Signer extends pulumi.dynamic.Resource {
+  declare readonly role: pulumi.Output<string>;
+  declare readonly keyIds: pulumi.Output<string[]>;
+  /** Key IDs as `docker trust inspect` lists them under Signers. */
+  declare readonly canonicalKeyIds: pulumi.Output<string[]>;
+
+  constructor(name: string, args: SignerArgs, opts?: pulumi.CustomResourceOptions) {
+    const { repository: _r, gun: _g, rootKeyId: _k, server: _s, ...rest } = args;
+    super(
+      providers.signer,
+      name,
+      { ...rest, ...repoInputs(args), role: OUTPUT, keyIds: OUTPUT, canonicalKeyIds: OUTPUT, serverKeyIds: OUTPUT, releasesKeyIds: OUTPUT },
+      { ...opts, additionalSecretOutputs: ["targetsKey"] },
+      "notary",
+      "Signer",
+    );
+  }
+}
+
