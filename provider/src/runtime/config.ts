@@ -1,0 +1,112 @@
+/**
+ * Provider configuration: the stack's `notary:*` keys, a resource's `server` input, the effective server options, and
+ * the engine's marker for values unknown during preview.
+ */
+import { NotaryError, type ServerOptions } from "../../../sdk/src/index.ts";
+
+/** The value the engine sends for inputs not known during preview. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function isUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(isUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(isUnknown);
+  return false;
+}
+
+/** Connection settings for a notary server, per resource (`server` input) or from stack config. */
+export type ServerInput = {
+  url?: string;
+  caPem?: string;
+  clientCertPem?: string;
+  clientKeyPem?: string;
+  insecureSkipVerify?: boolean;
+  username?: string;
+  password?: string;
+  /** Registry host whose docker credentials apply; defaults to the GUN's first component. */
+  registryHost?: string;
+  /** Time-out of each request to the notary server, in seconds (default 30). */
+  timeoutSeconds?: number;
+};
+
+/** Stack configuration (`notary:*` keys), read by the providers' `configure`. */
+export type ProviderConfig = ServerInput & { renewBeforeDays?: number };
+
+export const CONFIG_KEYS = {
+  url: "notary:serverUrl",
+  caPem: "notary:caPem",
+  clientCertPem: "notary:clientCertPem",
+  clientKeyPem: "notary:clientKeyPem",
+  insecureSkipVerify: "notary:insecureSkipVerify",
+  username: "notary:username",
+  password: "notary:password",
+  renewBeforeDays: "notary:renewBeforeDays",
+  timeoutSeconds: "notary:timeoutSeconds",
+} as const;
+
+/**
+ * Build ProviderConfig from a `get(key)` accessor (the dynamic provider's `configure` request). A malformed number
+ * fails with INPUT_INVALID naming the config key (every resource of the provider then reports it).
+ */
+export function readConfig(get: (key: string) => string | undefined): ProviderConfig {
+  const c: ProviderConfig = {};
+  for (const [field, key] of Object.entries(CONFIG_KEYS)) {
+    const v = get(key);
+    if (v === undefined || v === "") continue;
+    if (field === "insecureSkipVerify") c.insecureSkipVerify = v === "true";
+    else if (field === "renewBeforeDays" || field === "timeoutSeconds") {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || (field === "timeoutSeconds" && n === 0)) {
+        throw inputError(key, field === "timeoutSeconds" ? "must be a number of seconds > 0" : "must be a number of days ≥ 0");
+      }
+      c[field] = n;
+    }
+    else (c as Record<string, unknown>)[field] = v;
+  }
+  return c;
+}
+
+export function inputError(field: string, message: string): NotaryError {
+  return new NotaryError("INPUT_INVALID", `${field}: ${message}`, { details: { field } });
+}
+
+/** Effective server options: the resource's `server` input, then stack config, then docker's environment. */
+export function serverOptions(config: ProviderConfig, input: ServerInput | undefined, gun: string): ServerOptions {
+  const s = { ...config, ...dropEmpty(input ?? {}) };
+  const url = s.url ?? process.env["DOCKER_CONTENT_TRUST_SERVER"];
+  if (!url) {
+    throw inputError(
+      "server.url",
+      "no notary server URL: set the resource's server.url, the stack config notary:serverUrl, or DOCKER_CONTENT_TRUST_SERVER",
+    );
+  }
+  const tls = {
+    ...(s.caPem ? { ca: s.caPem } : {}),
+    ...(s.clientCertPem ? { clientCert: s.clientCertPem } : {}),
+    ...(s.clientKeyPem ? { clientKey: s.clientKeyPem } : {}),
+    ...(s.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+  };
+  return {
+    url,
+    tls,
+    ...(s.username ? { username: s.username } : {}),
+    ...(s.password ? { password: s.password } : {}),
+    ...(validTimeout(s.timeoutSeconds) ? { timeoutMs: Math.round(s.timeoutSeconds * 1000) } : {}),
+    registryHost: s.registryHost ?? gun.split("/")[0]!,
+  };
+}
+
+function validTimeout(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v) && v > 0;
+}
+
+/** Check failures of a `server` input (what Check can tell without the network). */
+export function checkServerInput(server: ServerInput | undefined, f: { property: string; reason: string }[]): void {
+  const t = server?.timeoutSeconds;
+  if (t !== undefined && !isUnknown(t) && !validTimeout(t)) f.push({ property: "server.timeoutSeconds", reason: "must be a number of seconds > 0" });
+}
+
+export function dropEmpty<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== "")) as Partial<T>;
+}
+
