@@ -2,7 +2,7 @@
  * `pulumi-notary inspect NAME[:TAG]...`: what `docker trust inspect` prints (JSON, or `--pretty`), from a verified read,
  * plus every role's version and expiry in the JSON form, and the custom data of tags that carry some.
  */
-import { canonicalKeyId, inspectTrust, keyFromJson, listTargets, roleExpiries } from "../sdk/src/index.ts";
+import { inspectTrust, listTargets, roleExpiries } from "../sdk/src/index.ts";
 import type { RepoState, TrustInspection } from "../sdk/src/index.ts";
 import { UsageError, boolOpt, parseRepoRef, stringOpt } from "./args.ts";
 import type { Command, Io, Parsed, RepoRef } from "./args.ts";
@@ -21,28 +21,6 @@ function refsOf(p: Parsed): RepoRef[] {
   return [{ ...ref, tag: checked.tag ?? tag }];
 }
 
-/**
- * docker lists a signer's keys in the delegation's `keyids` order (notary `GetDelegationRoles` →
- * `translateDelegationsToCanonicalIDs`; docker/cli `inspect.go` does not sort them), where the SDK's `inspectTrust`
- * (0.1.0) sorts them: put them back in docker's order. Only signers with several keys differ.
- */
-function withDockerKeyOrder(view: TrustInspection, state: RepoState): TrustInspection {
-  const order = new Map<string, string[]>();
-  for (const [, r] of state.roles) {
-    const { keys, roles } = r.file.signed.delegations;
-    for (const d of roles) {
-      const name = d.name.slice("targets/".length);
-      if (!order.has(name)) order.set(name, d.keyids.flatMap((id) => (keys[id] ? [canonicalKeyId(keyFromJson(keys[id]))] : [])));
-    }
-  }
-  const signers = view.Signers.map((s) => {
-    const ids = order.get(s.Name);
-    const same = ids !== undefined && ids.length === s.Keys.length && s.Keys.every((k) => ids.includes(k.ID));
-    return same ? { ...s, Keys: ids.map((ID) => ({ ID })) } : s;
-  });
-  return { ...view, Signers: signers };
-}
-
 type CustomRow = { SignedTag: string; Role: string; Digest: string; Custom: unknown };
 
 /**
@@ -59,7 +37,7 @@ function customRows(state: RepoState, tag: string | undefined): CustomRow[] {
 
 async function view(p: Parsed, io: Io, ref: RepoRef): Promise<{ view: TrustInspection; expiries: ReturnType<typeof roleExpiries>; custom: CustomRow[] }> {
   const state = await fetchState(p, io, ref, "inspect");
-  return { view: withDockerKeyOrder(inspectTrust(state, ref.typed, ref.tag), state), expiries: roleExpiries(state), custom: customRows(state, ref.tag) };
+  return { view: inspectTrust(state, ref.typed, ref.tag), expiries: roleExpiries(state), custom: customRows(state, ref.tag) };
 }
 
 async function run(p: Parsed, io: Io): Promise<number> {

@@ -57,7 +57,8 @@ export function inspectTrust(state: RepoState, name: string, tag?: string): Trus
         const k = r.file.signed.delegations.keys[id];
         return k ? [canonicalKeyIdOfJson(k)] : [];
       });
-      signers.push({ Name: d.name.slice("targets/".length), Keys: byIdDesc(ids) });
+      // In the delegation's own key order, as docker lists a signer's keys (not sorted).
+      signers.push({ Name: d.name.slice("targets/".length), Keys: ids.map((ID) => ({ ID })) });
     }
   }
   signers.sort((a, b) => (a.Name < b.Name ? 1 : a.Name > b.Name ? -1 : 0));
