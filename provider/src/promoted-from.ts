@@ -32,11 +32,3 @@ export interface PromotedFromArgs extends SignaturePolicyArgs {
    */
   onViolation?: pulumi.Input<"refuse" | "revoke">;
 }
-
-/** The input as sent to the provider: kept secret as a whole when its server settings carry a credential. */
-export function promotedFromInput(v: pulumi.Input<PromotedFromArgs>): pulumi.Input<PromotedFromArgs> {
-  return pulumi.output(v).apply((x) => {
-    const s = x.server as { password?: unknown; clientKeyPem?: unknown } | undefined;
-    return s && (s.password !== undefined || s.clientKeyPem !== undefined) ? pulumi.secret(x) : x;
-  }) as unknown as pulumi.Output<PromotedFromArgs>;
-}

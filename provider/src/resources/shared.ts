@@ -23,12 +23,13 @@ export const OUTPUT = undefined as never;
 
 /**
  * Connection settings that carry a credential (`password`, `clientKeyPem`) are kept secret as a whole in the state,
- * whether or not the program marked the credential secret, as Pulumi providers do with password fields.
+ * whether or not the program marked the credential secret, as Pulumi providers do with password fields. `settingsOf`
+ * finds the settings inside a larger input (a `promotedFrom`'s `server`), which is then kept secret as a whole.
  */
-export function secretCredentials<T extends object>(v: pulumi.Input<T> | undefined): pulumi.Input<T> | undefined {
+export function secretCredentials<T extends object>(v: pulumi.Input<T> | undefined, settingsOf: (x: T) => unknown = (x) => x): pulumi.Input<T> | undefined {
   if (v === undefined) return undefined;
   return pulumi.output(v).apply((x) => {
-    const held = x as { password?: unknown; clientKeyPem?: unknown } | undefined;
+    const held = settingsOf(x as T) as { password?: unknown; clientKeyPem?: unknown } | undefined;
     return held && (held.password !== undefined || held.clientKeyPem !== undefined) ? pulumi.secret(x) : x;
   }) as unknown as pulumi.Output<T>;
 }

@@ -1,7 +1,7 @@
 /** The SignedTag resource: a tag signed to a manifest digest and size, with provenance and promotion. */
 import * as pulumi from "@pulumi/pulumi";
 import { providers } from "../providers.ts";
-import { promotedFromInput, type PromotedFromArgs } from "../promoted-from.ts";
+import type { PromotedFromArgs } from "../promoted-from.ts";
 import { OUTPUT, repoInputs, secretCredentials, type RepositoryRef } from "./shared.ts";
 
 export interface RegistryArgs {
@@ -81,7 +81,7 @@ export class SignedTag extends pulumi.dynamic.Resource {
       {
         ...rest,
         ...(args.registry ? { registry: secretCredentials(args.registry) } : {}),
-        ...(args.promotedFrom ? { promotedFrom: promotedFromInput(args.promotedFrom) } : {}),
+        ...(args.promotedFrom ? { promotedFrom: secretCredentials(args.promotedFrom, (p) => p.server) } : {}),
         ...repoInputs(args),
         promotionHolds: OUTPUT,
         signedRole: OUTPUT,

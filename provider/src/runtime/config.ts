@@ -70,10 +70,20 @@ export function inputError(field: string, message: string): NotaryError {
   return new NotaryError("INPUT_INVALID", `${field}: ${message}`, { details: { field } });
 }
 
+/**
+ * The notary server URL in effect and where it came from: the resource's `server.url`, else the stack config's
+ * `notary:serverUrl`, else docker's DOCKER_CONTENT_TRUST_SERVER (what `serverOptions` uses and `check` validates).
+ */
+export function effectiveServerUrl(config: ProviderConfig, input: ServerInput | undefined): { url: string | undefined; from: string } {
+  if (input?.url) return { url: input.url, from: "server.url" };
+  if (config.url) return { url: config.url, from: "notary:serverUrl" };
+  return { url: process.env["DOCKER_CONTENT_TRUST_SERVER"] || undefined, from: "DOCKER_CONTENT_TRUST_SERVER" };
+}
+
 /** Effective server options: the resource's `server` input, then stack config, then docker's environment. */
 export function serverOptions(config: ProviderConfig, input: ServerInput | undefined, gun: string): ServerOptions {
   const s = { ...config, ...dropEmpty(input ?? {}) };
-  const url = s.url ?? process.env["DOCKER_CONTENT_TRUST_SERVER"];
+  const url = effectiveServerUrl(config, input).url;
   if (!url) {
     throw inputError(
       "server.url",

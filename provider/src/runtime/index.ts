@@ -118,7 +118,7 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
     check: async (c, olds, news) => {
       const failures = withUrl(c, news, signedTag.checkSignedTag(news));
       if (failures.length) return { inputs: news, failures };
-      const resolved = await signedTag.resolveFloating(news); // an image given by tag is resolved again (see there)
+      const resolved = await signedTag.resolveFloating(news, olds); // an image given by tag is resolved again (see there)
       const kind = await checkImageKind(olds, resolved); // a platform manifest where the tag holds a list
       if (kind.failure) return { inputs: resolved, failures: [kind.failure] };
       if (kind.warning) console.error(kind.warning); // the engine shows a provider's stderr as diagnostics

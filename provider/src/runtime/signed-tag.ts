@@ -103,10 +103,10 @@ export function checkSignedTag(n: SignedTagInputs): CheckFailure[] {
  * goes to the network: without it a tag re-pushed since the last `up` (a release re-tagged as a new manifest list)
  * would stay signed to its old digest without a word. A reference pinned by digest is left alone.
  */
-export async function resolveFloating(news: SignedTagInputs): Promise<SignedTagInputs> {
+export async function resolveFloating(news: SignedTagInputs, olds?: Partial<SignedTagInputs>): Promise<SignedTagInputs> {
   const { resolvedDigest: _d, resolvedSize: _s, resolvedMediaType: _m, imageProvenance: _p, ...rest } = news;
   if (!news.image || isUnknown(news.image) || news.digest !== undefined || pinnedDigest(news.image) || isUnknown(news)) return rest;
-  const r = await resolveDigest(rest);
+  const r = await resolveDigest(rest, olds);
   return { ...rest, resolvedDigest: r.digest, resolvedSize: r.size, resolvedMediaType: r.mediaType, imageProvenance: r.imageProvenance };
 }
 
@@ -178,7 +178,14 @@ export function defaultRoles(state: RepoState, tag: string, keyIds: ReadonlySet<
   return signable.map((r) => r.name).sort((a, b) => (a === RELEASES_ROLE ? -1 : b === RELEASES_ROLE ? 1 : 0));
 }
 
-async function resolveDigest(inputs: SignedTagInputs): Promise<{ digest: string; size: number; mediaType: string; imageProvenance: Provenance }> {
+/**
+ * The manifest `inputs` name, and what the image says of its provenance. A digest fixes the manifest and its config,
+ * so the provenance an earlier check read for the same digest (`known`) is taken again without fetching the config.
+ */
+async function resolveDigest(
+  inputs: SignedTagInputs,
+  known?: Partial<SignedTagInputs>,
+): Promise<{ digest: string; size: number; mediaType: string; imageProvenance: Provenance }> {
   if (inputs.digest && inputs.size) return { digest: inputs.digest, size: inputs.size, mediaType: "", imageProvenance: {} };
   if (!inputs.image) throw inputError("image", "give image or digest and size");
   const img = await resolveImage(inputs.image, registryOptions(inputs.registry));
@@ -187,7 +194,8 @@ async function resolveDigest(inputs: SignedTagInputs): Promise<{ digest: string;
       details: { field: "digest" },
     });
   }
-  const imageProvenance = await readImageProvenance(img, registryOptions(inputs.registry));
+  const imageProvenance =
+    known?.resolvedDigest === img.digest && known.imageProvenance ? known.imageProvenance : await readImageProvenance(img, registryOptions(inputs.registry));
   return { digest: img.digest, size: inputs.size ?? img.size, mediaType: img.mediaType, imageProvenance };
 }
 

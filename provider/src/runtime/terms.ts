@@ -3,7 +3,7 @@
  * sets stack config keys and resource inputs instead. The provider rewrites those names before the message reaches
  * `pulumi up` / `preview` output, and checks offline what the stack config can get wrong.
  */
-import { isUnknown, type ProviderConfig, type ServerInput } from "./common.ts";
+import { effectiveServerUrl, isUnknown, type ProviderConfig, type ServerInput } from "./common.ts";
 import type { CheckFailure } from "./checks.ts";
 
 const PULUMI_TERMS: [RegExp, string][] = [
@@ -26,15 +26,9 @@ export function inPulumiTerms(message: string): string {
  * stack config, or DOCKER_CONTENT_TRUST_SERVER), and an http(s) URL with a host.
  */
 export function checkServerUrl(config: ProviderConfig, server: ServerInput | undefined, f: CheckFailure[]): void {
-  const given = server?.url;
-  if (isUnknown(given) || isUnknown(server)) return;
-  const [url, where] =
-    given !== undefined && given !== ""
-      ? [given, "server.url"]
-      : config.url
-        ? [config.url, "notary:serverUrl"]
-        : [process.env["DOCKER_CONTENT_TRUST_SERVER"], "DOCKER_CONTENT_TRUST_SERVER"];
-  if (url === undefined || url === "") {
+  if (isUnknown(server?.url) || isUnknown(server)) return;
+  const { url, from: where } = effectiveServerUrl(config, server);
+  if (url === undefined) {
     f.push({ property: "server.url", reason: "no notary server: `pulumi config set notary:serverUrl https://notary.example.com:4443`, or give the resource server.url" });
     return;
   }
