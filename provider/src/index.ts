@@ -9,7 +9,7 @@
  * new notary.SignedTag("v1", { repository: repo, tag: "v1", image: "registry.example.com/team/app:v1", signingKeys: [targets.privateKeyPem] });
  */
 import "../../sdk/src/node-version.ts"; // first: a clear message on an older Node.js, before any dependency loads
-export { Key, Repository, Delegation, Signer, SignedTag } from "./resources.ts";
+export { Key, Repository, Delegation, Signer, SignedTag, RepositoryStatus, registerRepositoryStatus } from "./resources.ts";
 export type { KeyArgs, RepositoryArgs, DelegationArgs, SignerArgs, SignedTagArgs, ProvenanceArgs, ServerArgs, ExpiryArgs, RegistryArgs, RepositoryRef } from "./resources.ts";
 /** Consumers pinned to verified digests: `repo@sha256:…` only when the tag is signed as required. */
 export { verifiedImage } from "./verified-image.ts";

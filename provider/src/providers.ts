@@ -27,4 +27,5 @@ export const providers = {
   signer: load("signer"),
   signedTag: load("signed-tag"),
   key: load("key"),
+  status: load("status"),
 };

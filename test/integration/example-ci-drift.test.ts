@@ -31,7 +31,7 @@ describe("examples/ci-drift", () => {
   let declared: ListRow[];
   /** The root certificate's key ID notary created for the team (what docker shows as Root). */
   let teamRootKeyId: string;
-  const ALL = (op: string) => Object.fromEntries(["root", "targets", "release", "app", "releases", "tag-v1", "tag-v2"].map((n) => [n, op]));
+  const ALL = (op: string) => Object.fromEntries(["root", "targets", "release", "app", "releases", "tag-v1", "tag-v2", "app-status"].map((n) => [n, op]));
 
   const team = (args: string[]) => env.notary(args, { trustDir: teamDir });
   const listRows = (rows: ListRow[]) => rows.map((x) => [x.name, x.digest, x.size]);
@@ -84,7 +84,7 @@ describe("examples/ci-drift", () => {
     const repo = env.outputs(T.repository, "app");
     assert.equal(repo["rootCanonicalKeyId"], keys.root.key.id);
     assert.equal(repo["targetsKeyId"], keys.targets.key.id);
-    assert.equal(exported["targetsVersion"], repo["versions"]["targets"]);
+    assert.equal(exported["targetsVersion"], env.outputs(T.status, "app-status")["versions"]["targets"]);
     assert.ok(exported["targetsVersion"] >= (fpBefore["targets"] as number));
 
     declared = await env.notaryList(gun);
@@ -142,12 +142,12 @@ describe("examples/ci-drift", () => {
     assert.match(pr.result.stdout + pr.result.stderr, /no changes were expected for .* but changes were proposed/);
     assert.match(pr.result.stdout, /~ .*notary:SignedTag\s+tag-v1\s+update/, "the preview names the re-pointed tag");
     assert.equal(plain(pr.refresh.find((x) => x.name === "tag-v1")!.outputs)["serverDigest"], `sha256:${rogue!.digest}`);
-    assert.deepEqual(ops(pr), { ...ALL("same"), "tag-v1": "update" });
+    assert.deepEqual(ops(pr), { ...ALL("same"), "tag-v1": "update", "app-status": "update" });
     assert.equal(env.outputs(T.signedTag, "tag-v1")["serverDigest"], tags.v1.digest, "preview --refresh saved nothing");
 
     // pulumi up --refresh: refresh, then the update re-signs the declared digest.
     const up = await env.upRefresh();
-    assert.deepEqual(ops(up), { ...ALL("same"), "tag-v1": "update" });
+    assert.deepEqual(ops(up), { ...ALL("same"), "tag-v1": "update", "app-status": "update" });
     assert.deepEqual(listRows(await env.notaryList(gun)), listRows(declared));
   });
 
@@ -165,10 +165,10 @@ describe("examples/ci-drift", () => {
     assert.deepEqual(env.names(T.signedTag), [], "the unverifiable tags left the state");
 
     const p = await env.withoutNetwork("pulumi preview (after refresh)", () => env.preview());
-    assert.deepEqual(ops(p), { ...ALL("same"), releases: "update", "tag-v1": "create", "tag-v2": "create" });
+    assert.deepEqual(ops(p), { ...ALL("same"), releases: "update", "tag-v1": "create", "tag-v2": "create", "app-status": "update" });
 
     const r = await env.up();
-    assert.deepEqual(ops(r), { ...ALL("same"), releases: "update", "tag-v1": "create", "tag-v2": "create" });
+    assert.deepEqual(ops(r), { ...ALL("same"), releases: "update", "tag-v1": "create", "tag-v2": "create", "app-status": "update" });
     assert.deepEqual(plain(r.outputs)["rootKeyId"], exported["rootKeyId"]);
     // Verified with the notary client that cached everything before: declared tags back, the team's v0 kept.
     assert.deepEqual(listRows(await env.notaryList(gun)), listRows(declared));

@@ -26,7 +26,7 @@ import { isSecret, stripSecrets, UNKNOWN, type PropertyMap } from "../support/wi
 import { assertAllOps, ops, previewOutputs, refreshOps, runOf, type RefreshRecord, type ResourceRun, type Run, type Step } from "./example-run.ts";
 import { ExampleStack, type ConfigValue, type RunOptions, type StackEntry } from "./example-stack.ts";
 import { KeyScanner } from "./example-secrets.ts";
-import { parseDelegationList, parseNotaryList, serverFingerprint, type DelegationRow, type ListRow } from "./interop-helpers.ts";
+import { parseDelegationList, parseNotaryList, serverFingerprint, serverRoles, type DelegationRow, type ListRow } from "./interop-helpers.ts";
 
 export { UNKNOWN, isSecret, stripSecrets, assertAllOps, ops, refreshOps };
 export type { ListRow, DelegationRow, PulumiResult, RefreshRecord, ResourceRun, Run, Step, StackEntry };
@@ -41,6 +41,7 @@ export const T = {
   delegation: "pulumi-nodejs:dynamic/notary:Delegation",
   signer: "pulumi-nodejs:dynamic/notary:Signer",
   signedTag: "pulumi-nodejs:dynamic/notary:SignedTag",
+  status: "pulumi-nodejs:dynamic/notary:RepositoryStatus",
 } as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -279,6 +280,18 @@ export class ExampleEnv {
     const [info] = await dockerTrustInspect(gun, { configDir: this.dockerConfig, server: { url: this.server.url, caPem: this.server.caPem } });
     assert.ok(info, `docker trust inspect ${gun} printed one entry`);
     return info;
+  }
+
+  /** Version and expiry of every role the server holds for a GUN (raw files: what the Go tools would read). */
+  serverRoles(gun: string): Promise<{ versions: Record<string, number>; expires: Record<string, string> }> {
+    return serverRoles(this.server, gun);
+  }
+
+  /** The RepositoryStatus of repository `name` records exactly what the server holds. */
+  async assertStatusTruthful(name: string, gun: string): Promise<void> {
+    const o = this.outputs(T.status, `${name}-status`);
+    const server = await this.serverRoles(gun);
+    assert.deepEqual({ versions: o["versions"], expires: o["expires"] }, server, `${name}-status records what the server holds`);
   }
 
   /** Role versions the server holds for a GUN plus a hash of the timestamp: equal ⇒ nothing was published. */

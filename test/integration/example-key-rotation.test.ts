@@ -31,7 +31,7 @@ describe("examples/key-rotation", () => {
 
   test("preview on an empty stack: four keys and the repository would be created, no request to the notary server", async () => {
     const r = await env.withoutNetwork("pulumi preview", () => env.preview());
-    assert.deepEqual(ops(r), Object.fromEntries([...KEYS.map((k) => [k, "create"]), ["app", "create"]]));
+    assert.deepEqual(ops(r), Object.fromEntries([...KEYS.map((k) => [k, "create"]), ["app", "create"], ["app-status", "create"]]));
     for (const k of ["rootKeyId", "targetsKeyId", "versions"]) assert.equal(r.outputs[k], UNKNOWN, `stack output ${k} is unknown in preview`);
     assert.equal(env.stack.size, 0);
     assert.deepEqual(await env.fingerprint(gun), {});
@@ -48,8 +48,9 @@ describe("examples/key-rotation", () => {
     assert.equal(exported["targetsKeyId"], keyId("targets-2026"));
     assert.deepEqual(exported["versions"], { root: 1, targets: 1, snapshot: 1, timestamp: 1 });
     // expiry.targetsDays (default 365) applies to targets.json.
-    const targetsExpires = new Date(repo["expires"]["targets"]).getTime();
-    assert.ok(Math.abs(targetsExpires - (t0 + 365 * DAY)) < 120_000, `targets expires in 365 days: ${repo["expires"]["targets"]}`);
+    const status = env.outputs(T.status, "app-status");
+    const targetsExpires = new Date(status["expires"]["targets"]).getTime();
+    assert.ok(Math.abs(targetsExpires - (t0 + 365 * DAY)) < 120_000, `targets expires in 365 days: ${status["expires"]["targets"]}`);
 
     assert.deepEqual(await env.notaryList(gun), [], "notary verifies it (and caches root v1)");
     assert.deepEqual(await admin(), { root: [exported["rootKeyId"]], repository: [exported["targetsKeyId"]] });
@@ -75,7 +76,7 @@ describe("examples/key-rotation", () => {
     const check = await env.previewRefresh({ expectNoChanges: true, allowFailure: true });
     assert.notEqual(check.result.code, 0, "the CI check fails");
     assert.match(check.result.stdout + check.result.stderr, /no changes were expected for .* but changes were proposed/);
-    assert.deepEqual(ops(check), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"]]));
+    assert.deepEqual(ops(check), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"], ["app-status", "update"]]));
     assert.match(check.result.stdout, /~ .*notary:Repository\s+app\s+update/, "the preview names the repository");
 
     const fp = await env.fingerprint(gun);
@@ -93,10 +94,10 @@ describe("examples/key-rotation", () => {
   test("activeTargetsKey = targets-2027: the targets key is rotated (root v2)", async () => {
     env.set("activeTargetsKey", "targets-2027");
     const p = await env.withoutNetwork("pulumi preview (targets rotation)", () => env.preview());
-    assert.deepEqual(ops(p), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"]]));
+    assert.deepEqual(ops(p), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"], ["app-status", "update"]]));
 
     const r = await env.up();
-    assert.deepEqual(ops(r), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"]]));
+    assert.deepEqual(ops(r), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"], ["app-status", "update"]]));
     const out = plain(r.outputs);
     assert.equal(out["targetsKeyId"], keyId("targets-2027"));
     assert.equal(out["rootKeyId"], exported["rootKeyId"], "same root");
@@ -115,7 +116,7 @@ describe("examples/key-rotation", () => {
 
     const fp = await env.fingerprint(gun);
     const r = await env.up();
-    assert.deepEqual(ops(r), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"]]));
+    assert.deepEqual(ops(r), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"], ["app-status", "update"]]));
     const out = plain(r.outputs);
     assert.notEqual(out["rootKeyId"], exported["rootKeyId"], "a new root certificate");
     assert.equal(env.outputs(T.repository, "app")["rootCanonicalKeyId"], keyId("root-2027"));
@@ -136,11 +137,11 @@ describe("examples/key-rotation", () => {
     env.set("targetsDays", "180");
     const t0 = Date.now();
     const r = await env.up();
-    assert.deepEqual(ops(r), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"]]));
+    assert.deepEqual(ops(r), Object.fromEntries([...KEYS.map((k) => [k, "same"]), ["app", "update"], ["app-status", "update"]]));
     const out = plain(r.outputs);
     assert.equal(out["versions"].targets, exported["versions"].targets + 1, "targets re-signed");
     assert.equal(out["rootKeyId"], exported["rootKeyId"]);
-    const targetsExpires = new Date(env.outputs(T.repository, "app")["expires"]["targets"]).getTime();
+    const targetsExpires = new Date(env.outputs(T.status, "app-status")["expires"]["targets"]).getTime();
     assert.ok(Math.abs(targetsExpires - (t0 + 180 * DAY)) < 120_000, "targets expires in 180 days");
     assert.deepEqual(await env.notaryList(gun), []);
     exported = out;

@@ -24,7 +24,7 @@ describe("examples/quickstart", () => {
 
   test("preview on an empty stack: every resource would be created, no request to the notary server", async () => {
     const r = await env.withoutNetwork("pulumi preview", () => env.preview());
-    assert.deepEqual(ops(r), { root: "create", targets: "create", "Key:ci": "create", "Signer:ci": "create", app: "create", v1: "create" });
+    assert.deepEqual(ops(r), { root: "create", targets: "create", "Key:ci": "create", "Signer:ci": "create", app: "create", v1: "create", "app-status": "create" });
     for (const k of ["rootKeyId", "repositoryKeyId", "signerKeyIds", "signedDigest", "expires"]) {
       assert.equal(r.outputs[k], UNKNOWN, `stack output ${k} is unknown in preview`);
     }
@@ -84,7 +84,7 @@ describe("examples/quickstart", () => {
     await env.withoutNetwork("pulumi preview --expect-no-changes", () => env.expectNoChanges());
     const r = await env.withoutNetwork("pulumi up (no changes)", () => env.up());
     assertAllOps(r, "same", "second up");
-    assert.match(r.result.stdout, /Resources:\n\s+7 unchanged/);
+    assert.match(r.result.stdout, /Resources:\n\s+8 unchanged/);
     assert.deepEqual(plain(r.outputs), exported);
     assert.deepEqual(await env.fingerprint(gun), fp, "server-side versions unchanged");
     assert.deepEqual(await env.notaryList(gun), list);
@@ -116,10 +116,10 @@ describe("examples/quickstart", () => {
     env.set("digest", m2.digest);
     env.set("size", String(m2.size));
     const p = await env.withoutNetwork("pulumi preview (new digest)", () => env.preview());
-    assert.deepEqual(ops(p), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "update" });
+    assert.deepEqual(ops(p), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "update", "app-status": "update" });
 
     const r = await env.up();
-    assert.deepEqual(ops(r), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "update" });
+    assert.deepEqual(ops(r), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "update", "app-status": "update" });
     assert.equal(plain(r.outputs)["signedDigest"], m2.digest);
     assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest, x.size]), [["v1", hex(m2.digest), m2.size]]);
     assert.deepEqual((await env.dockerInspect(gun)).SignedTags, [{ SignedTag: "v1", Digest: hex(m2.digest), Signers: ["ci"] }]);
@@ -128,7 +128,7 @@ describe("examples/quickstart", () => {
   test("a new tag: the SignedTag is replaced (v1 revoked, v2 signed)", async () => {
     env.set("tag", "v2");
     const r = await env.up();
-    assert.deepEqual(ops(r), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "replace" });
+    assert.deepEqual(ops(r), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "replace", "app-status": "update" });
     assert.deepEqual(r.get("v1").steps.map((s) => s.op), ["delete-replaced", "replace", "create-replacement"]);
     assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest]), [["v2", hex(m2.digest)]]);
     assert.deepEqual((await env.dockerInspect(gun)).SignedTags, [{ SignedTag: "v2", Digest: hex(m2.digest), Signers: ["ci"] }]);

@@ -174,6 +174,33 @@ export async function serverFingerprint(server: NotaryServer, gun: string): Prom
   return out;
 }
 
+/**
+ * Version and expiry of every role the server serves for a GUN: root, timestamp, snapshot, targets and the delegations
+ * reachable from targets (a role file the snapshot still lists after its delegation was removed is not a role).
+ */
+export async function serverRoles(server: NotaryServer, gun: string): Promise<{ versions: Record<string, number>; expires: Record<string, string> }> {
+  const versions: Record<string, number> = {};
+  const expires: Record<string, string> = {};
+  type Signed = { version: number; expires: string; meta?: Record<string, unknown>; delegations?: { roles: { name: string }[] } };
+  const read = async (role: string): Promise<Signed | undefined> => {
+    const f = await serverFile(server, gun, role);
+    if (!f) return undefined;
+    const signed = (JSON.parse(f.toString()) as SignedJson).signed as Signed;
+    versions[role] = signed.version;
+    expires[role] = signed.expires;
+    return signed;
+  };
+  await read("root");
+  await read("timestamp");
+  const listed = new Set(Object.keys((await read("snapshot"))?.meta ?? {}));
+  const walk = async (role: string): Promise<void> => {
+    const signed = await read(role);
+    for (const d of signed?.delegations?.roles ?? []) if (listed.has(d.name)) await walk(d.name);
+  };
+  await walk("targets");
+  return { versions, expires };
+}
+
 /** Versions of the roles in a verified state. */
 export function versionsOf(state: RepoState): Record<string, number> {
   const out: Record<string, number> = {

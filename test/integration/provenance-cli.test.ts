@@ -99,7 +99,7 @@ describe("provenance signed in the trust data, through the CLI", () => {
 
   test("up signs the provenance given and the images' into the custom data; SDK, inspect, notary and docker read it", async () => {
     const r = await env.up();
-    assert.deepEqual(ops(r), { root: "create", targets: "create", app: "create", v1: "create", v2: "create", v3: "create" });
+    assert.deepEqual(ops(r), { root: "create", targets: "create", app: "create", v1: "create", v2: "create", v3: "create", "app-status": "create" });
     assert.deepEqual(plain(r.outputs)["provenance"], {
       v1: GIVEN,
       v2: { source: "https://github.com/team/app", revision: REV2, dirty: true, dockerfile: "build/Dockerfile.app" },
@@ -149,7 +149,7 @@ describe("provenance signed in the trust data, through the CLI", () => {
     const before = await env.fingerprint(gun);
     env.set("provenance", { ...GIVEN, revision: REV2, dirty: true });
     const r = await env.up();
-    assert.deepEqual(ops(r), { root: "same", targets: "same", app: "same", v1: "update", v2: "same", v3: "same" });
+    assert.deepEqual(ops(r), { root: "same", targets: "same", app: "same", v1: "update", v2: "same", v3: "same", "app-status": "update" });
     const after = await env.fingerprint(gun);
     assert.equal(after["targets"], (before["targets"] as number) + 1, "targets re-signed once");
     const custom = await sdkCustom();
@@ -174,7 +174,7 @@ describe("provenance signed in the trust data, through the CLI", () => {
     assert.notEqual(pr.result.code, 0, "the CI check fails");
     assert.match(pr.result.stdout + pr.result.stderr, /no changes were expected for .* but changes were proposed/);
     assert.match(pr.result.stdout, /~ .*notary:SignedTag\s+v1\s+update/, "the preview names the tag");
-    assert.deepEqual(ops(pr), { root: "same", targets: "same", app: "same", v1: "update", v2: "same", v3: "same" });
+    assert.deepEqual(ops(pr), { root: "same", targets: "same", app: "same", v1: "update", v2: "same", v3: "same", "app-status": "update" });
     assert.deepEqual(plain(pr.refresh.find((x) => x.name === "v1")!.outputs)["serverProvenance"], {
       source: "https://evil.example.com/app",
       revision: "9".repeat(40),

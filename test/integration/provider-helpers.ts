@@ -56,6 +56,7 @@ export const TYPES: Record<Kind, string> = {
   delegation: "pulumi-nodejs:dynamic/notary:Delegation",
   signer: "pulumi-nodejs:dynamic/notary:Signer",
   signedTag: "pulumi-nodejs:dynamic/notary:SignedTag",
+  status: "pulumi-nodejs:dynamic/notary:RepositoryStatus",
 };
 
 /** additionalSecretOutputs of each resource class (provider/src/resources.ts). */
@@ -64,6 +65,7 @@ export const SECRET_OUTPUTS: Record<Kind, string[]> = {
   repository: ["rootKey", "targetsKey", "snapshotKey"],
   delegation: ["parentKey", "signingKeys"],
   signer: ["targetsKey"],
+  status: [],
   signedTag: ["signingKeys"],
 };
 

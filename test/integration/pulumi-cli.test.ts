@@ -58,9 +58,9 @@ describe("npm run demo", () => {
   test("a real pulumi up and a preview without changes; notary and docker see the signed tag", async () => {
     const r = await runProcess(path.join(ROOT, "node_modules/.bin/node"), ["scripts/demo.ts"], { cwd: ROOT, env: { ...process.env } as Record<string, string>, timeoutMs: 300_000 });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /Resources:\n\s+\+ 7 created/);
+    assert.match(r.stdout, /Resources:\n\s+\+ 8 created/);
     assert.match(r.stdout, /Duration: \d+s/);
-    assert.match(r.stdout, /Resources:\n\s+7 unchanged/);
+    assert.match(r.stdout, /Resources:\n\s+8 unchanged/);
     assert.match(r.stdout, /^v1\s+[0-9a-f]{64}\s+512\s+targets\//m, "notary list shows the tag");
     assert.match(r.stdout, /SIGNED TAG\s+DIGEST\s+SIGNERS\nv1\s+[0-9a-f]{64}\s+ci/, "docker trust inspect shows it");
     assert.match(r.stdout, /pulumi config set notary:serverUrl https:\/\/notary\.example\.com:4443/);

@@ -61,7 +61,7 @@ describe("the registry down while an image is resolved", () => {
     proxy = await startTcpProxy("127.0.0.1", registry.port, proxy.port);
     const fp = await serverFingerprint(server, gun);
     const r = await stack.up();
-    assert.match(r.stdout, /Resources:\n\s+7 unchanged/);
+    assert.match(r.stdout, /Resources:\n\s+8 unchanged/);
     await stack.preview(["--expect-no-changes"]);
     assert.deepEqual(await serverFingerprint(server, gun), fp, "nothing re-signed");
     assert.equal(await signedDigest(), image.digest);

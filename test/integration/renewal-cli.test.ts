@@ -1,10 +1,12 @@
-// Renewal planned from truthful state after a drift repair, through the real Pulumi CLI (issue 10, item 2). The
-// repository's targets live one day. The notary CLI removes the delegation (re-signing targets for its three years);
-// `pulumi refresh` records that expiry; `pulumi up` repairs the delegation and its tag, which re-signs targets for one
-// day. Before the fix the Repository kept the three years in its state, and a `pulumi preview` 14 hours later planned
-// no renewal: targets expired with nothing planned. Now an expiry beyond the policy is re-signed under it, so the
-// recorded expiry is never later than the server's, and the preview 14 hours later plans the renewal. The later
-// commands run as if 14 hours had passed (test/support/clock-shift.cjs in the provider host).
+// Renewal planned from truthful state after a drift repair, through the real Pulumi CLI (issue 10, item 2), and state
+// that equals the server after every command. The repository's targets live one day. The notary CLI removes the
+// delegation (re-signing targets for its three years); `pulumi refresh` records that expiry; `pulumi up` repairs the
+// delegation and its tag, which re-signs targets for one day. Before the fix the Repository kept the three years in
+// its state, and a `pulumi preview` 14 hours later planned no renewal: targets expired with nothing planned. Then the
+// Repository's record lagged behind every publish of the resources after it. Now the RepositoryStatus (`app-status`),
+// which runs after every resource of the repository, records what the server holds after each command (compared with
+// the server's files after each one here), and plans renewals from it. The later commands run as if 14 hours had
+// passed (test/support/clock-shift.cjs in the provider host).
 import assert from "node:assert/strict";
 import path from "node:path";
 import { before, describe, test } from "node:test";
@@ -31,29 +33,37 @@ describe("renewal after a drift repair, through the CLI", () => {
   test("up, then the notary CLI removes the delegation, refresh records it, up repairs it", async () => {
     await env.up();
     assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.role]), [["v1", "targets/releases"]]);
+    await env.assertStatusTruthful("app", gun);
     await env.importKeyToNotary(env.outputs(T.key, "targets")["privateKeyPem"], "targets", gun);
     await env.notary(["delegation", "remove", gun, "targets/releases", "-y", "-p"]);
     assert.deepEqual(await env.notaryList(gun), []);
     await env.refresh();
-    const refreshed = parseGoTime(env.outputs(T.repository, "app")["expires"]["targets"]).getTime();
+    await env.assertStatusTruthful("app", gun);
+    const refreshed = parseGoTime(env.outputs(T.status, "app-status")["expires"]["targets"]).getTime();
     assert.ok(refreshed > Date.now() + 365 * 24 * HOUR, "the refresh recorded the notary CLI's three-year targets");
     const r = await env.up();
     const o = ops(r);
     assert.equal(o["releases"], "create", "the delegation is repaired");
     assert.equal(o["v1"], "create", "and its tag");
-    assert.equal(o["app"], "update", "targets signed for longer than the policy is re-signed under it");
+    assert.equal(o["app-status"], "update", "the status reads what they wrote");
     assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.role]), [["v1", "targets/releases"]]);
-    const recorded = parseGoTime(env.outputs(T.repository, "app")["expires"]["targets"]).getTime();
-    assert.ok(recorded <= Date.now() + 24 * HOUR, "the state's targets expiry is within the one-day policy");
+    await env.assertStatusTruthful("app", gun);
+    const recorded = parseGoTime(env.outputs(T.status, "app-status")["expires"]["targets"]).getTime();
+    assert.ok(recorded <= Date.now() + 24 * HOUR, "targets is signed under the one-day policy, and the state says so");
     await env.expectNoChanges();
   });
 
   test("14 hours later a plain preview plans the renewal, and up renews: notary and docker still read the tag", async () => {
     const p = await env.preview(later(14));
-    assert.equal(ops(p)["app"], "update", "targets expires in under 12 hours: renewal planned");
+    assert.deepEqual(
+      Object.entries(ops(p)).filter(([, op]) => op !== "same"),
+      [["app-status", "update"]],
+      "targets expires in under 12 hours: renewal planned, by the status alone",
+    );
     const renewing = await env.up(later(14));
-    assert.match(renewing.result.stdout, /notary: re-signing targets \(expires [^)]+\) of /, "the up says what it renews");
-    const renewed = parseGoTime(env.outputs(T.repository, "app")["expires"]["targets"]).getTime();
+    assert.match(renewing.result.stdout, /notary: re-signing targets \(expires [^)]+\), targets\/releases \(expires [^)]+\) of /, "the up says what it renews (the tag's role too)");
+    await env.assertStatusTruthful("app", gun);
+    const renewed = parseGoTime(env.outputs(T.status, "app-status")["expires"]["targets"]).getTime();
     assert.ok(renewed > Date.now() + 24 * HOUR, "renewed from the shifted clock: more than a day from the real now");
     assert.deepEqual((await env.notaryList(gun)).map((x) => x.name), ["v1"]);
     assert.deepEqual((await env.dockerInspect(gun)).SignedTags.map((t) => t.SignedTag), ["v1"]);

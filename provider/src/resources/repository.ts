@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { providers } from "../providers.ts";
 import { OUTPUT, secretCredentials, type ServerArgs } from "./shared.ts";
+import { trackRepository, type RoleMap } from "./status.ts";
 
 export interface ExpiryArgs {
   rootDays?: pulumi.Input<number>;
@@ -58,8 +59,18 @@ export class Repository extends pulumi.dynamic.Resource {
   declare readonly trustedRootSha256: pulumi.Output<string>;
   /** The expiry policy given (lifetimes in days); dependents use it to size their renewal windows. */
   declare readonly expiryPolicy: pulumi.Output<ExpiryArgs | undefined>;
-  declare readonly versions: pulumi.Output<{ root: number; targets: number; snapshot: number; timestamp: number }>;
-  declare readonly expires: pulumi.Output<{ root: string; targets: string; snapshot: string; timestamp: string }>;
+  /** The versions this resource verified at its own last operation: the floor of its later reads (rollback protection). */
+  declare readonly verified: pulumi.Output<RoleMap<number>>;
+  /**
+   * Version of every role (delegations included) as the server holds it after the whole `pulumi up` or `refresh`: from
+   * this repository's RepositoryStatus (`<name>-status`), which runs after every resource declared with
+   * `repository: repo` (their publishes re-sign this repository's roles).
+   */
+  readonly versions: pulumi.Output<RoleMap<number>>;
+  /** Expiry (RFC 3339) of every role after the whole command (see `versions`). */
+  readonly expires: pulumi.Output<RoleMap<string>>;
+  /** Key IDs of every role after the whole command (see `versions`). */
+  readonly keyIds: pulumi.Output<RoleMap<string[]>>;
 
   constructor(name: string, args: RepositoryArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -79,12 +90,15 @@ export class Repository extends pulumi.dynamic.Resource {
         trustedRoot: OUTPUT,
         trustedRootSha256: OUTPUT,
         expiryPolicy: OUTPUT,
-        versions: OUTPUT,
-        expires: OUTPUT,
+        verified: OUTPUT,
       },
       { ...opts, additionalSecretOutputs: ["rootKey", "targetsKey", "snapshotKey"] },
       "notary",
       "Repository",
     );
+    const status = trackRepository(this, name, args);
+    this.keyIds = pulumi.output(status.then((s) => s.keyIds));
+    this.versions = pulumi.output(status.then((s) => s.versions));
+    this.expires = pulumi.output(status.then((s) => s.expires));
   }
 }

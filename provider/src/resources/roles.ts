@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { providers } from "../providers.ts";
 import { OUTPUT, repoInputs, type RepositoryRef } from "./shared.ts";
+import { trackDependent } from "./status.ts";
 
 export type DelegationArgs = RepositoryRef & {
   /** `targets/<name>`; nested roles allowed (`targets/team/ci`). */
@@ -31,17 +32,20 @@ export class Delegation extends pulumi.dynamic.Resource {
   declare readonly serverKeyIds: pulumi.Output<string[]>;
   declare readonly version: pulumi.Output<number>;
   declare readonly expires: pulumi.Output<string>;
+  /** The snapshot version after this resource's last write: its RepositoryStatus reads the server again when it moves. */
+  declare readonly snapshotVersion: pulumi.Output<number>;
 
   constructor(name: string, args: DelegationArgs, opts?: pulumi.CustomResourceOptions) {
     const { repository: _r, gun: _g, rootKeyId: _k, server: _s, ...rest } = args;
     super(
       providers.delegation,
       name,
-      { ...rest, ...repoInputs(args), keyIds: OUTPUT, serverKeyIds: OUTPUT, serverThreshold: OUTPUT, serverPaths: OUTPUT, version: OUTPUT, expires: OUTPUT },
+      { ...rest, ...repoInputs(args), keyIds: OUTPUT, serverKeyIds: OUTPUT, serverThreshold: OUTPUT, serverPaths: OUTPUT, version: OUTPUT, expires: OUTPUT, snapshotVersion: OUTPUT },
       { ...opts, additionalSecretOutputs: ["parentKey", "signingKeys"] },
       "notary",
       "Delegation",
     );
+    if (args.repository) trackDependent(args.repository, this, this.snapshotVersion, [args.parentKey, ...(args.signingKeys ? [args.signingKeys] : [])]);
   }
 }
 
@@ -68,17 +72,22 @@ export class Signer extends pulumi.dynamic.Resource {
   declare readonly keyIds: pulumi.Output<string[]>;
   /** Key IDs as `docker trust inspect` lists them under Signers. */
   declare readonly canonicalKeyIds: pulumi.Output<string[]>;
+  /** The signer's keys as the server holds them, in `targets/<name>` and in `targets/releases`. */
+  declare readonly serverKeyIds: pulumi.Output<string[]>;
+  declare readonly releasesKeyIds: pulumi.Output<string[]>;
+  declare readonly snapshotVersion: pulumi.Output<number>;
 
   constructor(name: string, args: SignerArgs, opts?: pulumi.CustomResourceOptions) {
     const { repository: _r, gun: _g, rootKeyId: _k, server: _s, ...rest } = args;
     super(
       providers.signer,
       name,
-      { ...rest, ...repoInputs(args), role: OUTPUT, keyIds: OUTPUT, canonicalKeyIds: OUTPUT, serverKeyIds: OUTPUT, releasesKeyIds: OUTPUT },
+      { ...rest, ...repoInputs(args), role: OUTPUT, keyIds: OUTPUT, canonicalKeyIds: OUTPUT, serverKeyIds: OUTPUT, releasesKeyIds: OUTPUT, snapshotVersion: OUTPUT },
       { ...opts, additionalSecretOutputs: ["targetsKey"] },
       "notary",
       "Signer",
     );
+    if (args.repository) trackDependent(args.repository, this, this.snapshotVersion, [args.targetsKey]);
   }
 }
 

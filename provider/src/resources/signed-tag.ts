@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { providers } from "../providers.ts";
 import type { PromotedFromArgs } from "../promoted-from.ts";
 import { OUTPUT, repoInputs, secretCredentials, type RepositoryRef } from "./shared.ts";
+import { trackDependent } from "./status.ts";
 
 export interface RegistryArgs {
   username?: pulumi.Input<string>;
@@ -66,6 +67,8 @@ export class SignedTag extends pulumi.dynamic.Resource {
   declare readonly signedSize: pulumi.Output<number>;
   declare readonly mediaType: pulumi.Output<string>;
   declare readonly roleVersion: pulumi.Output<number>;
+  /** The snapshot version after this resource's last write: its RepositoryStatus reads the server again when it moves. */
+  declare readonly snapshotVersion: pulumi.Output<number>;
   declare readonly roleExpires: pulumi.Output<string>;
   /** The provenance signed; `serverProvenance` is what the role holds (with `otherCustom`: custom data besides it). */
   declare readonly signedProvenance: pulumi.Output<{ source?: string; revision?: string; dirty?: boolean; dockerfile?: string }>;
@@ -93,6 +96,7 @@ export class SignedTag extends pulumi.dynamic.Resource {
         serverSize: OUTPUT,
         roleVersion: OUTPUT,
         roleExpires: OUTPUT,
+        snapshotVersion: OUTPUT,
         imageProvenance: OUTPUT,
         signedProvenance: OUTPUT,
         serverProvenance: OUTPUT,
@@ -101,5 +105,6 @@ export class SignedTag extends pulumi.dynamic.Resource {
       "notary",
       "SignedTag",
     );
+    if (args.repository) trackDependent(args.repository, this, this.snapshotVersion, [args.signingKeys]);
   }
 }

@@ -95,8 +95,8 @@ export async function currentOf(repo: SdkRepository, opts: ReadOptions = {}): Pr
     if (isNotaryError(e, "METADATA_EXPIRED") && e.details?.["role"] === "targets") {
       throw new NotaryError(
         "METADATA_EXPIRED",
-        `${e.message}. The Repository resource of ${repo.gun} renews it on \`pulumi up\` (target it alone, ` +
-          `\`pulumi up --target <its URN>\`, when a refresh of other resources stops first)`,
+        `${e.message}. The RepositoryStatus resource of ${repo.gun} (\`<repository>-status\`) renews it on \`pulumi up\` ` +
+          `(target it alone, \`pulumi up --target <its URN>\`, when other resources stop first)`,
         { cause: e, details: { ...e.details, gun: repo.gun } },
       );
     }

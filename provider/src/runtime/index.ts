@@ -7,6 +7,7 @@ import * as repository from "./repository.ts";
 import * as roles from "./roles.ts";
 import * as signedTag from "./signed-tag.ts";
 import * as keyImpl from "./key.ts";
+import * as status from "./status.ts";
 import { readConfig, type ProviderConfig } from "./common.ts";
 import { rememberKeys } from "./keyring.ts";
 import { checkImageKind } from "./platform.ts";
@@ -20,6 +21,7 @@ export * from "./repository.ts";
 export * from "./roles.ts";
 export * from "./signed-tag.ts";
 export * from "./key.ts";
+export * from "./status.ts";
 
 /**
  * Errors reach the engine as their message only (the dynamic provider host's `grpcResponseFromError` sends
@@ -89,7 +91,7 @@ function withUrl(config: ProviderConfig, news: Any, failures: CheckFailure[]): C
 }
 
 /** The CRUD table the providers call (`rt.crud[kind][method]`), every entry with coded error messages. */
-export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" | "key", Crud> = {
+export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" | "key" | "status", Crud> = {
   repository: remembering(coded({
     check: (c, _o, news) => ({ inputs: news, failures: withUrl(c, news, repository.checkRepository(news)) }),
     diff: (c, _id, olds, news) => repository.diffRepository(olds, news, c),
@@ -141,6 +143,14 @@ export const crud: Record<"repository" | "delegation" | "signer" | "signedTag" |
     update: (c, _id, olds, news) => signedTag.updateSignedTag(c, olds, news),
     delete: (c, _id, props) => signedTag.deleteSignedTag(c, props),
   })),
+  status: coded({
+    check: (c, _o, news) => ({ inputs: news, failures: withUrl(c, news, status.checkStatus(news)) }),
+    diff: (c, _id, olds, news) => status.diffStatus(olds, news, c),
+    create: (c, inputs) => status.createStatus(c, inputs),
+    read: (c, _id, props) => status.readStatus(c, props),
+    update: (c, _id, olds, news) => status.updateStatus(c, olds, news),
+    delete: async () => {}, // the trust data is the Repository's; this resource only records it
+  }),
   key: coded({
     check: (_c, _o, news) => ({ inputs: news, failures: keyImpl.checkKey(news) }),
     diff: (_c, _id, olds, news) => keyImpl.diffKey(olds, news),

@@ -63,9 +63,18 @@ export type RepositoryOutputs = RepositoryInputs & {
   /** sha256 (hex) of that root.json: what dependent resources pin (64 characters in their state instead of the file). */
   trustedRootSha256: string;
   expiryPolicy: ExpiryInput;
-  versions: { root: number; targets: number; snapshot: number; timestamp: number };
-  expires: { root: string; targets: string; snapshot: string; timestamp: string };
+  /**
+   * The versions this resource verified at its own last operation: the floor of its later reads, never a claim about
+   * the server now (other resources re-sign these roles after it runs; the RepositoryStatus records what the server
+   * holds after the whole command). State written before this field was `versions` (read as the floor too).
+   */
+  verified: { root: number; targets: number; snapshot: number; timestamp: number };
 };
+
+/** The floor a Repository's state gives its reads (`versions` in state written by earlier releases). */
+function floorOf(olds: RepositoryOutputs): RepositoryOutputs["verified"] | undefined {
+  return olds.verified ?? (olds as { versions?: RepositoryOutputs["verified"] }).versions;
+}
 
 export function expiryPolicy(e: ExpiryInput | undefined): ExpiryPolicy {
   const p: ExpiryPolicy = {};
@@ -106,16 +115,12 @@ export function checkRepository(news: RepositoryInputs): CheckFailure[] {
   return f;
 }
 
-/** Roles this resource owns and renews: root, targets, and the snapshot when the client holds its key. */
-function dueRoles(o: RepositoryOutputs, renewBeforeDays: number, now: Date, expiry: ExpiryInput | undefined): string[] {
-  const due = [];
-  if (isDue(o.expires.root, renewBeforeDays, now, lifetimeDays("root", expiry))) due.push("root");
-  if (isDue(o.expires.targets, renewBeforeDays, now, lifetimeDays("targets", expiry))) due.push("targets");
-  if (o.snapshotManagedBy === "client" && isDue(o.expires.snapshot, renewBeforeDays, now, lifetimeDays("snapshot", expiry))) due.push("snapshot");
-  return due;
-}
-
-export function diffRepository(olds: RepositoryOutputs, news: RepositoryInputs, config: ProviderConfig, now = new Date()): DiffResult {
+/**
+ * Renewals are not planned here: this resource runs before the resources that re-sign its roles, so its own record of
+ * their expiries lags. The RepositoryStatus, which runs after them, plans them (status.ts); an update of this
+ * resource made for another reason still renews what is due on the server.
+ */
+export function diffRepository(olds: RepositoryOutputs, news: RepositoryInputs, config: ProviderConfig): DiffResult {
   const replaces: string[] = [];
   if (news.gun !== olds.gun) replaces.push("gun");
   const newUrl = news.server?.url ?? config.url;
@@ -129,8 +134,7 @@ export function diffRepository(olds: RepositoryOutputs, news: RepositoryInputs, 
     (wants.snapshot ? wants.snapshot !== olds.snapshotKeyId : olds.snapshotManagedBy !== "server") ||
     JSON.stringify(news.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {}) ||
     (news.deleteOnDestroy ?? false) !== (olds.deleteOnDestroy ?? false) ||
-    (news.renewBeforeDays ?? null) !== (olds.renewBeforeDays ?? null) ||
-    dueRoles(olds, renewBefore(news, config), now, news.expiry).length > 0;
+    (news.renewBeforeDays ?? null) !== (olds.renewBeforeDays ?? null);
   return { changes: changed };
 }
 
@@ -164,17 +168,11 @@ export function repositoryOutputs(inputs: RepositoryInputs, state: RepoState, se
     trustedRoot: Buffer.from(state.root.bytes).toString("base64"),
     trustedRootSha256: createHash("sha256").update(state.root.bytes).digest("hex"),
     expiryPolicy: inputs.expiry ?? {},
-    versions: {
+    verified: {
       root: root.version,
       targets: targets.version,
       snapshot: state.snapshot.signed.version,
       timestamp: state.timestamp.signed.version,
-    },
-    expires: {
-      root: root.expires,
-      targets: targets.expires,
-      snapshot: state.snapshot.signed.expires,
-      timestamp: state.timestamp.signed.expires,
     },
   });
 }
@@ -277,7 +275,7 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
     ...(inputs.snapshotKey ? { snapshot: parsePrivateKey(inputs.snapshotKey, "snapshotKey") } : {}),
     ...(olds.rootKey ? { oldRoot: parsePrivateKey(olds.rootKey, "rootKey") } : {}),
   };
-  const repo = repositoryFor(config, inputs.server, inputs.gun, { trustedRoot: olds.trustedRoot }, olds.versions);
+  const repo = repositoryFor(config, inputs.server, inputs.gun, { trustedRoot: olds.trustedRoot }, floorOf(olds));
   repo.configure({ expiry: expiryPolicy(inputs.expiry) });
   let state = await repo.current({ allowExpiredTargets: true });
   const policyChanged = JSON.stringify(inputs.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {});
@@ -293,16 +291,18 @@ export async function updateRepository(config: ProviderConfig, olds: RepositoryO
 
 /** Refresh: what the server verifiably holds now; undefined when the trust data is gone. */
 export async function readRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<RepositoryOutputs | undefined> {
-  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }, olds.versions);
+  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }, floorOf(olds));
   // An expired targets shows as such (roleExpires in the past), so that the next `up` renews it.
   const state = await stateOf(repo, { allowExpiredTargets: true });
   if (!state) return undefined;
-  return repositoryOutputs(olds, state, repo.server.baseUrl, rootCertOf(state));
+  const outs = repositoryOutputs(olds, state, repo.server.baseUrl, rootCertOf(state));
+  // `verified` is what this resource's own last operation verified: a refresh is not a write (the status reads after).
+  return { ...outs, verified: olds.verified ?? outs.verified };
 }
 
 export async function deleteRepository(config: ProviderConfig, olds: RepositoryOutputs): Promise<void> {
   if (!olds.deleteOnDestroy) return;
-  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }, olds.versions);
+  const repo = repositoryFor(config, olds.server, olds.gun, { trustedRoot: olds.trustedRoot }, floorOf(olds));
   await repo.delete();
 }
 

@@ -71,6 +71,8 @@ export type DelegationOutputs = DelegationInputs & {
   serverPaths: string[];
   version: number;
   expires: string;
+  /** The snapshot version after this resource's last create or update (a refresh keeps it; see SignedTagOutputs). */
+  snapshotVersion?: number;
 };
 
 export function checkDelegation(n: DelegationInputs): CheckFailure[] {
@@ -105,7 +107,8 @@ export function diffDelegation(olds: DelegationOutputs, news: DelegationInputs, 
   }
   if (isUnknown(news)) return { changes: true };
   const want = desiredDelegation(news);
-  const renew = news.signingKeys?.length
+  // In a Repository of the stack, its RepositoryStatus plans renewals from what the server held after the last command.
+  const renew = news.signingKeys?.length && !news.trustedRootSha256
     ? isDue(olds.expires, news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS, now, lifetimeDays(news.role, news.repositoryExpiry))
     : false;
   return {
@@ -142,6 +145,7 @@ function delegationOutputs(inputs: DelegationInputs, state: RepoState): Delegati
     serverPaths: entry?.paths ?? [],
     version: file?.file.signed.version ?? 0,
     expires: file?.file.signed.expires ?? "",
+    snapshotVersion: state.snapshot.signed.version,
   });
 }
 
@@ -184,7 +188,7 @@ export async function readDelegation(config: ProviderConfig, olds: DelegationOut
   const state = await stateOf(repo);
   if (!state) return undefined;
   if (!delegationEntry(state, olds.role)) return undefined;
-  return delegationOutputs(olds, state);
+  return { ...delegationOutputs(olds, state), snapshotVersion: olds.snapshotVersion }; // a refresh is not a write
 }
 
 export async function deleteDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<void> {
@@ -216,6 +220,8 @@ export type SignerOutputs = SignerInputs & {
   /** The signer's keys as the server holds them: in `targets/<name>` and in `targets/releases`. */
   serverKeyIds: string[];
   releasesKeyIds: string[];
+  /** The snapshot version after this resource's last create or update (a refresh keeps it; see SignedTagOutputs). */
+  snapshotVersion?: number;
 };
 
 export function checkSigner(n: SignerInputs): CheckFailure[] {
@@ -245,6 +251,7 @@ function signerOutputs(inputs: SignerInputs, state: RepoState): SignerOutputs {
     canonicalKeyIds: mine.canonical,
     serverKeyIds: delegationEntry(state, role)?.keyids ?? [],
     releasesKeyIds: (releases?.keyids ?? []).filter((id) => mine.keyIds.includes(id)),
+    snapshotVersion: state.snapshot.signed.version,
   });
 }
 
@@ -298,7 +305,7 @@ export async function readSigner(config: ProviderConfig, olds: SignerOutputs): P
   const state = await stateOf(repo);
   if (!state) return undefined;
   if (!delegationEntry(state, `targets/${olds.name}`)) return undefined;
-  return signerOutputs(olds, state);
+  return { ...signerOutputs(olds, state), snapshotVersion: olds.snapshotVersion }; // a refresh is not a write
 }
 
 /**

@@ -63,6 +63,11 @@ export type SignedTagOutputs = SignedTagInputs & ProvenanceOutputs & {
   serverSize: number;
   roleVersion: number;
   roleExpires: string;
+  /**
+   * The snapshot version after this resource's last create or update (a refresh keeps it): changes when it writes, so
+   * the repository's RepositoryStatus knows to read the server again after it.
+   */
+  snapshotVersion?: number;
 };
 
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
@@ -133,7 +138,8 @@ export function diffSignedTag(olds: SignedTagOutputs, news: SignedTagInputs, con
   const provenance = wantedProvenance(news, olds, want); // drifts and changes like the digest
   if (want === undefined || wantSize === undefined || provenance === undefined) return { changes: true };
   const drift = olds.serverDigest !== want || olds.serverSize !== wantSize || !sameProvenance(provenance, olds.serverProvenance);
-  const renew = isDue(
+  // In a Repository of the stack, its RepositoryStatus plans renewals from what the server held after the last command.
+  const renew = !news.trustedRootSha256 && isDue(
     olds.roleExpires,
     news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS,
     now,
@@ -219,6 +225,7 @@ export function outputsOf(inputs: SignedTagInputs, state: RepoState, roles: stri
     serverSize: held?.length ?? 0,
     roleVersion: file?.file.signed.version ?? 0,
     roleExpires: file?.file.signed.expires ?? "",
+    snapshotVersion: state.snapshot.signed.version,
     ...provenanceOutputs(inputs, signed.imageProvenance, held),
   });
 }
@@ -338,8 +345,8 @@ export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutpu
   if (!state) return undefined;
   const roles = olds.signedRoles ?? [olds.signedRole];
   // Gone from the server: gone from the state, unless a promotion that no longer holds revoked it (its desired state).
-  if (!roles.some((r) => lookupTarget(state, olds.tag, [r]))) return olds.promotionHolds === false ? outputsOf(olds, state, roles, signedOf(olds)) : undefined;
-  return outputsOf(olds, state, roles, signedOf(olds));
+  if (!roles.some((r) => lookupTarget(state, olds.tag, [r])) && olds.promotionHolds !== false) return undefined;
+  return { ...outputsOf(olds, state, roles, signedOf(olds)), snapshotVersion: olds.snapshotVersion }; // see SignedTagOutputs
 }
 
 /** Revoke: remove the tag from the role (as `docker trust revoke` does for the roles it can sign). */

@@ -3,7 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isDue, lifetimeDays, DAY_MS } from "../../../provider/src/runtime/common.ts";
-import { diffRepository, type RepositoryOutputs } from "../../../provider/src/runtime/repository.ts";
+import { diffRepository } from "../../../provider/src/runtime/repository.ts";
+import { diffStatus, type StatusInputs, type StatusOutputs } from "../../../provider/src/runtime/status.ts";
+import { UNKNOWN } from "../../../provider/src/runtime/config.ts";
 import { diffSignedTag, type SignedTagOutputs } from "../../../provider/src/runtime/signed-tag.ts";
 import { formatGoTime } from "../../../sdk/src/metadata/time.ts";
 import { PrivateKey } from "../../../sdk/src/crypto/sign.ts";
@@ -23,44 +25,70 @@ test("isDue: inside the window, outside it, and capped at half the lifetime", ()
 
 const root = PrivateKey.generate().exportPkcs8Pem();
 const targets = PrivateKey.generate().exportPkcs8Pem();
-const ids = { root: PrivateKey.fromPkcs8(new Uint8Array(Buffer.from(root.replace(/-----[^-]+-----|\s/g, ""), "base64"))).id };
+const releases = PrivateKey.generate().exportPkcs8Pem();
+const idOf = (pem: string) => PrivateKey.fromPkcs8(new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64"))).id;
+const ids = { root: idOf(root), targets: idOf(targets), releases: idOf(releases) };
+const AFTER: [string, unknown][] = [["urn:tag-v1", 3]];
 
-function repoOutputs(targetsExpires: string, expiry?: { targetsDays?: number }): RepositoryOutputs {
-  const t = PrivateKey.fromPkcs8(new Uint8Array(Buffer.from(targets.replace(/-----[^-]+-----|\s/g, ""), "base64")));
+function statusInputs(expiry?: { targetsDays?: number }, keys = [root, targets]): StatusInputs {
+  return { gun: "example.com/app", trustedRootSha256: "e".repeat(64), keys, after: AFTER, repositoryMark: { root: 1 }, ...(expiry ? { expiry } : {}) };
+}
+
+function statusRecord(targetsExpires: string, expiry?: { targetsDays?: number }, releasesExpires = inDays(1000)): StatusOutputs {
   return {
-    gun: "example.com/app",
-    rootKey: root,
-    targetsKey: targets,
-    ...(expiry ? { expiry } : {}),
+    ...statusInputs(expiry),
+    versions: { root: 1, targets: 2, snapshot: 2, timestamp: 2, "targets/releases": 3 },
+    expires: { root: inDays(3600), targets: targetsExpires, snapshot: inDays(1000), timestamp: inDays(1), "targets/releases": releasesExpires },
+    keyIds: { root: ["c".repeat(64)], targets: [ids.targets], snapshot: ["s".repeat(64)], timestamp: ["t".repeat(64)], "targets/releases": [ids.releases] },
+    awaitingDeletes: false,
+  };
+}
+
+test("RepositoryStatus diff: renewal due → update, offline; a short lifetime is not re-signed on every run", () => {
+  assert.equal(diffStatus(statusRecord(inDays(1000)), statusInputs(), {}, NOW).changes, false);
+  assert.equal(diffStatus(statusRecord(inDays(100)), statusInputs(), {}, NOW).changes, true, "inside notary's six months");
+  const short = { targetsDays: 30 };
+  assert.equal(diffStatus(statusRecord(inDays(30), short), statusInputs(short), {}, NOW).changes, false, "just renewed");
+  assert.equal(diffStatus(statusRecord(inDays(10), short), statusInputs(short), {}, NOW).changes, true);
+  assert.equal(diffStatus(statusRecord(inDays(1000)), statusInputs(), {}, NOW).changes, false, "the server's timestamp (1 day) is the server's to renew");
+});
+
+test("RepositoryStatus diff: a delegation is renewed only with its keys; a write or a removal since plans a read", () => {
+  const dueReleases = statusRecord(inDays(1000), undefined, inDays(30));
+  assert.equal(diffStatus(dueReleases, statusInputs(), {}, NOW).changes, false, "no key of targets/releases held");
+  assert.equal(diffStatus(dueReleases, statusInputs(undefined, [root, targets, releases]), {}, NOW).changes, true);
+  const fresh = statusRecord(inDays(1000));
+  assert.equal(diffStatus(fresh, { ...statusInputs(), after: [["urn:tag-v1", 4]] }, {}, NOW).changes, true, "the tag wrote");
+  assert.equal(diffStatus(fresh, { ...statusInputs(), after: [] }, {}, NOW).changes, true, "the tag is removed: its delete runs after");
+  assert.equal(diffStatus({ ...fresh, awaitingDeletes: true }, statusInputs(), {}, NOW).changes, true, "the next command reads again");
+  assert.equal(diffStatus(fresh, { ...statusInputs(), after: [["urn:tag-v1", UNKNOWN]] }, {}, NOW).changes, true, "a write planned");
+});
+
+test("Repository diff plans no renewal: its record lags behind the roles other resources re-sign", () => {
+  const news = { gun: "example.com/app", rootKey: root, targetsKey: targets };
+  const olds = {
+    ...news,
     serverUrl: "https://notary.example.com",
     rootKeyId: "c".repeat(64),
     rootCanonicalKeyId: ids.root,
     rootCertificate: "",
-    targetsKeyId: t.id,
+    targetsKeyId: ids.targets,
     snapshotKeyId: "s".repeat(64),
     timestampKeyId: "t".repeat(64),
-    snapshotManagedBy: "server",
+    snapshotManagedBy: "server" as const,
     trustedRoot: "",
     trustedRootSha256: "e".repeat(64),
-    expiryPolicy: expiry ?? {},
-    versions: { root: 1, targets: 2, snapshot: 2, timestamp: 2 },
-    expires: { root: inDays(3600), targets: targetsExpires, snapshot: inDays(1000), timestamp: inDays(14) },
+    expiryPolicy: {},
+    verified: { root: 1, targets: 2, snapshot: 2, timestamp: 2 },
   };
-}
-
-test("Repository diff: renewal due → update, offline; a short lifetime is not re-signed on every run", () => {
-  const news = { gun: "example.com/app", rootKey: root, targetsKey: targets };
-  assert.equal(diffRepository(repoOutputs(inDays(1000)), news, {}, NOW).changes, false);
-  assert.equal(diffRepository(repoOutputs(inDays(100)), news, {}, NOW).changes, true, "inside notary's six months");
-  const short = { ...news, expiry: { targetsDays: 30 } };
-  assert.equal(diffRepository(repoOutputs(inDays(30), { targetsDays: 30 }), short, {}, NOW).changes, false, "just renewed");
-  assert.equal(diffRepository(repoOutputs(inDays(10), { targetsDays: 30 }), short, {}, NOW).changes, true);
+  assert.equal(diffRepository(olds, news, {}).changes, false);
+  assert.equal(diffRepository(olds, { ...news, renewBeforeDays: 30 }, {}).changes, true, "an input changed");
 });
 
-test("SignedTag diff: renews its role inside the window, sized by the repository's delegation lifetime", () => {
+test("SignedTag diff in a repository pinned by root key ID (no RepositoryStatus): renews its role inside the window", () => {
   const base = {
     gun: "example.com/app",
-    trustedRootSha256: "e".repeat(64),
+    rootKeyId: "e".repeat(64),
     tag: "v1",
     digest: "sha256:" + "a".repeat(64),
     size: 10,
@@ -84,6 +112,8 @@ test("SignedTag diff: renews its role inside the window, sized by the repository
   const short = { ...base, repositoryExpiry: { delegationDays: 60 } };
   assert.equal(diffSignedTag(olds(inDays(59), { delegationDays: 60 }), short, {}, NOW).changes, false);
   assert.equal(diffSignedTag(olds(inDays(20), { delegationDays: 60 }), short, {}, NOW).changes, true);
+  const inStack = { ...base, rootKeyId: undefined, trustedRootSha256: "e".repeat(64) };
+  assert.equal(diffSignedTag({ ...olds(inDays(90)), ...inStack }, inStack, {}, NOW).changes, false, "in a Repository of the stack its status renews");
 });
 
 test("isDue: an expiry further away than the policy's lifetime can reach was signed by another tool: re-sign it", () => {
@@ -95,11 +125,10 @@ test("isDue: an expiry further away than the policy's lifetime can reach was sig
   assert.equal(isDue(inDays(1096), 182, NOW), false, "no lifetime given: only the window counts");
 });
 
-test("Repository diff after a drift repair: a targets expiry recorded from another tool's signature plans a re-sign", () => {
-  const news = { gun: "example.com/app", rootKey: root, targetsKey: targets, expiry: { targetsDays: 1 } };
-  // The refresh recorded notary's three years; our publishes since may have re-signed targets for one day.
-  assert.equal(diffRepository(repoOutputs(inDays(1095), { targetsDays: 1 }), news, {}, NOW).changes, true);
-  // Once re-signed under the policy, the recorded expiry is a lower bound and the window decides.
-  assert.equal(diffRepository(repoOutputs(inDays(1), { targetsDays: 1 }), news, {}, NOW).changes, false);
-  assert.equal(diffRepository(repoOutputs(inDays(0.4), { targetsDays: 1 }), news, {}, NOW).changes, true);
+test("RepositoryStatus diff after a drift repair: a targets expiry recorded from another tool's signature plans a re-sign", () => {
+  const policy = { targetsDays: 1 };
+  // The refresh recorded notary's three years: the policy says one day, so it is re-signed under the policy.
+  assert.equal(diffStatus(statusRecord(inDays(1095), policy), statusInputs(policy), {}, NOW).changes, true);
+  assert.equal(diffStatus(statusRecord(inDays(1), policy), statusInputs(policy), {}, NOW).changes, false);
+  assert.equal(diffStatus(statusRecord(inDays(0.4), policy), statusInputs(policy), {}, NOW).changes, true);
 });

@@ -1,0 +1,137 @@
+/**
+ * RepositoryStatus: what the server holds for a repository after the whole command, and the renewals of its roles.
+ * It runs after every resource of the repository (resources/status.ts says why), so its record is what the server
+ * holds after our own writes, and a preview plans renewals from that record without a request.
+ *
+ * Its diff plans an update when a resource of the repository wrote since (an output that changes with each write is
+ * one of its inputs), when one was removed (deletes run after it: the next command catches up, `awaitingDeletes`),
+ * or when a role whose keys the program holds is due for renewal. Create, update and read make one verified read, re-sign
+ * the roles due, and record every role's version, expiry and key IDs.
+ */
+import { isNotaryError, type Change, type PrivateKey, type RepoState } from "../../../sdk/src/index.ts";
+import { parentRole } from "../../../sdk/src/metadata/roles.ts";
+import { checkServerInput, DEFAULT_RENEW_BEFORE_DAYS, isDue, isUnknown, lifetimeDays, parsePrivateKey, plain, type ProviderConfig, type ServerInput } from "./common.ts";
+import type { ExpiryInput } from "./repository.ts";
+import { assertGunInput, type CheckFailure, type DiffResult } from "./checks.ts";
+import { repoOf } from "./roles.ts";
+import { say } from "./progress.ts";
+
+export type StatusInputs = {
+  gun: string;
+  server?: ServerInput;
+  trustedRootSha256: string;
+  expiry?: ExpiryInput;
+  renewBeforeDays?: number;
+  /** Private keys the program gave this repository's resources; renewals sign with those a due role lists. */
+  keys: string[];
+  /** The Repository's `verified`: changes when the Repository writes. */
+  repositoryMark?: unknown;
+  /** `[urn, mark]` of each resource declared with `repository: repo`; a mark changes when its resource writes. */
+  after: [string, unknown][];
+};
+
+export type StatusOutputs = StatusInputs & {
+  versions: Record<string, number>;
+  expires: Record<string, string>;
+  keyIds: Record<string, string[]>;
+  /** Resources removed by the last `up` are deleted after this resource ran: the next command reads again. */
+  awaitingDeletes: boolean;
+};
+
+export function checkStatus(news: StatusInputs): CheckFailure[] {
+  const f: CheckFailure[] = [];
+  assertGunInput(news.gun, "gun", f);
+  checkServerInput(news.server, f);
+  return f;
+}
+
+export function diffStatus(olds: StatusOutputs, news: StatusInputs, config: ProviderConfig, now = new Date()): DiffResult {
+  if (isUnknown(news.after) || isUnknown(news.repositoryMark) || isUnknown(news.trustedRootSha256)) return { changes: true };
+  const before = new Map(olds.after ?? []);
+  const removed = [...before.keys()].some((urn) => !news.after.some(([u]) => u === urn));
+  const wrote = news.after.some(([urn, mark]) => JSON.stringify(before.get(urn)) !== JSON.stringify(mark));
+  const changed =
+    olds.awaitingDeletes ||
+    removed ||
+    wrote ||
+    JSON.stringify(news.repositoryMark) !== JSON.stringify(olds.repositoryMark) ||
+    news.trustedRootSha256 !== olds.trustedRootSha256 ||
+    JSON.stringify(news.expiry ?? {}) !== JSON.stringify(olds.expiry ?? {}) ||
+    (news.renewBeforeDays ?? null) !== (olds.renewBeforeDays ?? null) ||
+    (!isUnknown(news.keys) && dueRoles(olds, news, config, now).length > 0);
+  return { changes: changed };
+}
+
+/** Roles due for renewal (by the record `r`) that the keys given can sign. */
+function dueRoles(r: Pick<StatusOutputs, "expires" | "keyIds">, inputs: StatusInputs, config: ProviderConfig, now: Date): string[] {
+  const held = new Set(heldKeys(inputs).map((k) => k.id));
+  const window = inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
+  return Object.keys(r.expires ?? {}).filter(
+    (role) =>
+      role !== "timestamp" && // the server holds the timestamp key and re-signs it
+      (r.keyIds[role] ?? []).some((id) => held.has(id)) &&
+      isDue(r.expires[role], window, now, lifetimeDays(role, inputs.expiry)),
+  );
+}
+
+const keyCache = new Map<string, PrivateKey>();
+function heldKeys(inputs: StatusInputs): PrivateKey[] {
+  return (inputs.keys ?? []).map((pem, i) => {
+    let k = keyCache.get(pem);
+    if (!k) keyCache.set(pem, (k = parsePrivateKey(pem, `keys[${i}]`)));
+    return k;
+  });
+}
+
+/** Version, expiry and key IDs of every role the verified state holds. */
+export function recordOf(state: RepoState): Pick<StatusOutputs, "versions" | "expires" | "keyIds"> {
+  const root = state.root.signed;
+  const versions: Record<string, number> = { root: root.version, snapshot: state.snapshot.signed.version, timestamp: state.timestamp.signed.version };
+  const expires: Record<string, string> = { root: root.expires, snapshot: state.snapshot.signed.expires, timestamp: state.timestamp.signed.expires };
+  const keyIds: Record<string, string[]> = {};
+  for (const role of ["root", "targets", "snapshot", "timestamp"]) keyIds[role] = [...(root.roles[role]?.keyids ?? [])];
+  for (const [role, file] of state.roles) {
+    versions[role] = file.file.signed.version;
+    expires[role] = file.file.signed.expires;
+    if (role !== "targets") {
+      const entry = state.roles.get(parentRole(role))?.file.signed.delegations.roles.find((d) => d.name === role);
+      keyIds[role] = [...(entry?.keyids ?? [])];
+    }
+  }
+  return { versions, expires, keyIds };
+}
+
+/** One verified read; the roles due are re-signed with the keys given; the record is what the server then holds. */
+async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: StatusOutputs): Promise<StatusOutputs> {
+  const repo = repoOf(config, { ...inputs, repositoryExpiry: inputs.expiry }, previous?.versions);
+  let state = await repo.current({ allowExpiredTargets: true });
+  const due = dueRoles(recordOf(state), inputs, config, new Date());
+  if (due.length) {
+    const record = recordOf(state);
+    say(`re-signing ${due.map((r) => `${r} (expires ${record.expires[r]})`).join(", ")} of ${inputs.gun}`);
+    const changes: Change[] = due.map((role) => ({ type: "witness", role }));
+    state = (await repo.publish(changes, { keys: heldKeys(inputs) })).state;
+  }
+  return plain({ ...inputs, ...recordOf(state), awaitingDeletes: false });
+}
+
+export async function createStatus(config: ProviderConfig, inputs: StatusInputs): Promise<{ id: string; outs: StatusOutputs }> {
+  return { id: inputs.gun, outs: await witness(config, inputs) };
+}
+
+export async function updateStatus(config: ProviderConfig, olds: StatusOutputs, news: StatusInputs): Promise<StatusOutputs> {
+  const outs = await witness(config, news, olds);
+  const removed = (olds.after ?? []).some(([urn]) => !news.after.some(([u]) => u === urn));
+  return { ...outs, awaitingDeletes: removed };
+}
+
+export async function readStatus(config: ProviderConfig, olds: StatusOutputs): Promise<StatusOutputs | undefined> {
+  const repo = repoOf(config, olds, olds.versions);
+  try {
+    const state = await repo.current({ allowExpiredTargets: true });
+    return plain({ ...olds, ...recordOf(state), awaitingDeletes: false });
+  } catch (e) {
+    if (isNotaryError(e, "METADATA_NOT_FOUND") && e.details?.["role"] === "root") return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,79 @@
+// State that equals the server after every command, through the real Pulumi CLI (issue 10: "Outputs equal the server
+// after every command ... including after our own publishes that re-signed roles other resources report").
+// A Repository runs before the delegation, signer and tags that re-sign its roles; before the RepositoryStatus its
+// `versions`/`expires` kept what it saw at its own last operation (the test's first check failed on targets, snapshot
+// and timestamp). The status runs after them all and records what the server holds; its preview makes no request.
+// A removed tag is deleted after the status ran (Pulumi deletes at the end of an `up`): the state says so
+// (`awaitingDeletes`), the next preview plans the read, the next command records the server again.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { ExampleEnv, fakeManifest, ops, T } from "./example-helpers.ts";
+
+const env = ExampleEnv.perFile("status", { dir: "test/fixtures/status-program" });
+const m1 = fakeManifest("status v1");
+const m2 = fakeManifest("status v2");
+const m3 = fakeManifest("status v3");
+const tag = (m: { digest: string; size: number }, role?: string) => ({ digest: m.digest, size: m.size, ...(role ? { role } : {}) });
+
+describe("RepositoryStatus: what the server holds after every command", () => {
+  let gun: string;
+  before(() => {
+    gun = env.gun("team/status");
+    env.set("gun", gun);
+  });
+
+  const changed = (r: Awaited<ReturnType<typeof env.preview>>) => Object.entries(ops(r)).filter(([, op]) => op !== "same").sort();
+
+  test("create: the status records the server after every resource wrote, the stack outputs show it", async () => {
+    env.set("tags", { v1: tag(m1), a1: tag(m2, "targets/alice") });
+    const r = await env.up();
+    await env.assertStatusTruthful("app", gun);
+    const server = await env.serverRoles(gun);
+    assert.deepEqual(r.outputs["versions"], server.versions, "repo.versions is the status's record");
+    assert.ok(server.versions["targets/releases"]! >= 1 && server.versions["targets/alice"]! >= 1, "delegations are recorded");
+    const repoVerified = env.outputs(T.repository, "app")["verified"];
+    assert.ok(repoVerified["snapshot"] < server.versions["snapshot"]!, "the Repository's own record is a floor, older than the server");
+    assert.equal(env.outputs(T.repository, "app")["versions"], undefined, "the Repository claims no versions of its own");
+  });
+
+  test("a preview of unchanged resources makes no request, and plans nothing", async () => {
+    const p = await env.withoutNetwork("preview", () => env.preview());
+    assert.deepEqual(changed(p), []);
+  });
+
+  test("a tag re-pointed: the tag and the status update, the state equals the server", async () => {
+    env.set("tags", { v1: tag(m3), a1: tag(m2, "targets/alice") });
+    const p = await env.preview();
+    assert.deepEqual(changed(p), [["app-status", "update"], ["v1", "update"]]);
+    await env.up();
+    await env.assertStatusTruthful("app", gun);
+  });
+
+  test("a tag added and one removed: the delete runs after the status, which says so; the next command catches up", async () => {
+    env.set("tags", { v1: tag(m3), v2: tag(m1) });
+    await env.up();
+    const o = env.outputs(T.status, "app-status");
+    assert.equal(o["awaitingDeletes"], true, "the removal of a1 was published after the status read");
+    const server = await env.serverRoles(gun);
+    assert.equal(o["versions"]["targets/alice"] + 1, server.versions["targets/alice"], "a1's removal is the one write not yet recorded");
+    const p = await env.preview();
+    assert.deepEqual(changed(p), [["app-status", "update"]], "the preview plans the read");
+    await env.up();
+    await env.assertStatusTruthful("app", gun);
+    assert.equal(env.outputs(T.status, "app-status")["awaitingDeletes"], false);
+    await env.expectNoChanges();
+  });
+
+  test("out-of-band writes: refresh records them", async () => {
+    await env.importKeyToNotary(env.outputs(T.key, "release")["privateKeyPem"], "targets/releases", gun);
+    await env.notary(["addhash", gun, "oob", String(m2.size), "--sha256", m2.digest.slice(7), "-r", "targets/releases"]);
+    await env.notary(["publish", gun]);
+    await env.refresh();
+    await env.assertStatusTruthful("app", gun);
+  });
+
+  test("destroy leaves nothing behind", async () => {
+    await env.destroy();
+    assert.deepEqual(env.names(T.status), []);
+  });
+});
