@@ -1,6 +1,5 @@
 /** What every resource shares: server settings, the output placeholder, credentials kept secret, repository refs. */
 import * as pulumi from "@pulumi/pulumi";
-import type { Repository } from "./repository.ts";
 
 /** Connection settings for a notary server; omitted fields come from stack config (`notary:serverUrl`, …). */
 export interface ServerArgs {
@@ -35,9 +34,18 @@ export function secretCredentials<T extends object>(v: pulumi.Input<T> | undefin
 }
 
 
+/** What a dependent resource takes from a Repository of the stack (structural: repository.ts imports this file). */
+export type RepositoryOf = pulumi.CustomResource & {
+  readonly gun: pulumi.Output<string>;
+  readonly server: pulumi.Output<ServerArgs | undefined>;
+  readonly trustedRootSha256: pulumi.Output<string>;
+  readonly expiryPolicy: pulumi.Output<object | undefined>;
+  readonly verified: pulumi.Output<Record<string, number>>;
+};
+
 /** Where a dependent resource's repository is: a Repository of this stack, or a GUN whose root key ID is pinned. */
 export type RepositoryRef =
-  | { repository: Repository; gun?: never; rootKeyId?: never; server?: never }
+  | { repository: RepositoryOf; gun?: never; rootKeyId?: never; server?: never }
   | { repository?: never; gun: pulumi.Input<string>; rootKeyId: pulumi.Input<string>; server?: pulumi.Input<ServerArgs> };
 
 export function repoInputs(ref: RepositoryRef) {

@@ -13,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { providers } from "../providers.ts";
-import { OUTPUT } from "./shared.ts";
+import { OUTPUT, type RepositoryOf as Repository } from "./shared.ts";
 
 /** Per role: `root`, `targets`, `snapshot`, `timestamp` and each delegation (`targets/releases`, …). */
 export type RoleMap<T> = Record<string, T>;
@@ -24,13 +24,6 @@ export class RepositoryStatus extends pulumi.dynamic.Resource {
   declare readonly keyIds: pulumi.Output<RoleMap<string[]>>;
 }
 
-/** What the status needs of a Repository (structural: repository.ts imports this file). */
-type Repository = pulumi.CustomResource & {
-  readonly gun: pulumi.Output<string>;
-  readonly server: pulumi.Output<unknown>;
-  readonly trustedRootSha256: pulumi.Output<string>;
-  readonly verified: pulumi.Output<RoleMap<number>>;
-};
 type RepositoryArgs = {
   rootKey: pulumi.Input<string>;
   targetsKey: pulumi.Input<string>;

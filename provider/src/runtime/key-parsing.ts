@@ -2,6 +2,7 @@
 import { createHash, createPrivateKey } from "node:crypto";
 import { NotaryError, PrivateKey, publicKeyFromSpki, publicKeyFromCertificatePem, type PublicKey } from "../../../sdk/src/index.ts";
 import { readPrivateKeyFile } from "../../../sdk/src/crypto/keyfile.ts";
+import { certificateToPem, decodePemBlocks, encodePem } from "../../../sdk/src/crypto/pem.ts";
 import { inputError } from "./config.ts";
 
 const parsedKeys = new Map<string, PrivateKey>();
@@ -66,37 +67,31 @@ export function envPassphrase(role: string | undefined, env: Record<string, stri
 /** Parse a public key PEM (`PUBLIC KEY`, docker `.pub` with `role:` header) or certificate. */
 export function parsePublicKey(pem: string, field: string): PublicKey {
   if (typeof pem !== "string" || !pem.includes("-----BEGIN")) throw inputError(field, "expected a PEM public key or certificate");
-  if (pem.includes("-----BEGIN CERTIFICATE-----")) {
+  let blocks;
+  try {
+    blocks = decodePemBlocks(pem);
+  } catch (e) {
+    throw inputError(field, `is not valid PEM: ${(e as Error).message}`);
+  }
+  const certificates = blocks.filter((b) => b.type === "CERTIFICATE");
+  if (certificates.length > 0) {
     try {
-      return publicKeyFromCertificatePem(goPem(pem));
+      // Re-encoded the way Go's pem.Encode writes them, as notary does before computing key IDs.
+      return publicKeyFromCertificatePem(certificates.map((b) => certificateToPem(b.bytes)).join(""));
     } catch (e) {
       throw inputError(field, `certificate cannot be read: ${(e as Error).message}`);
     }
   }
-  const m = /-----BEGIN PUBLIC KEY-----([\s\S]*?)-----END PUBLIC KEY-----/.exec(pem);
-  if (!m) throw inputError(field, "expected a PUBLIC KEY or CERTIFICATE PEM block");
-  const body = m[1]!.split(/\r?\n/).filter((l) => l && !l.includes(":")).join("");
+  const spki = blocks.find((b) => b.type === "PUBLIC KEY");
+  if (!spki) throw inputError(field, "expected a PUBLIC KEY or CERTIFICATE PEM block");
   try {
-    return publicKeyFromSpki(new Uint8Array(Buffer.from(body, "base64")));
+    return publicKeyFromSpki(spki.bytes);
   } catch (e) {
     throw inputError(field, `public key cannot be read: ${(e as Error).message}`);
   }
 }
 
-/** Re-encode certificate PEM blocks the way Go's pem.Encode writes them (64-column base64, `\n`), as notary does. */
-function goPem(pem: string): string {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  return blocks
-    .map((b) => {
-      const body = b.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
-      return `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
-    })
-    .join("");
-}
-
 export function publicKeyPem(key: PublicKey): string {
   if (key.keyType.endsWith("-x509")) return Buffer.from(key.public).toString("utf8");
-  const b64 = Buffer.from(key.public).toString("base64");
-  return `-----BEGIN PUBLIC KEY-----\n${b64.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
+  return encodePem("PUBLIC KEY", key.public);
 }
-

@@ -5,7 +5,8 @@ import { createHash, X509Certificate, createPublicKey } from "node:crypto";
 import { NotaryError } from "../errors.ts";
 import { canonicalJson } from "../canonical-json.ts";
 import { fromBase64, fromUtf8, toBase64, utf8 } from "../encoding.ts";
-import type { KeyId, KeyJson, KeyType } from "../metadata/types.ts";
+import { certificateBlocksOf } from "./pem.ts";
+import type { KeyId, KeyJson, KeyType } from "./key-types.ts";
 
 export const KEY_TYPES: readonly KeyType[] = ["ecdsa", "ecdsa-x509", "rsa", "rsa-x509", "ed25519"];
 
@@ -60,11 +61,10 @@ export function isX509Key(key: PublicKey): boolean {
 
 /** Certificates in a PEM bundle (leaf first), parsed by node:crypto. */
 export function certificatesOf(key: PublicKey): X509Certificate[] {
-  const pem = fromUtf8(key.public);
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new NotaryError("X509_INVALID", `${key.keyType} key holds no PEM certificate`);
+  const ders = certificateBlocksOf(fromUtf8(key.public));
+  if (ders.length === 0) throw new NotaryError("X509_INVALID", `${key.keyType} key holds no PEM certificate`);
   try {
-    return blocks.map((b) => new X509Certificate(b));
+    return ders.map((der) => new X509Certificate(der));
   } catch (cause) {
     throw new NotaryError("X509_INVALID", `${key.keyType} key holds an unparseable certificate`, { cause });
   }

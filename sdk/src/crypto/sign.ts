@@ -6,7 +6,8 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as nodeSig
 import { inspect } from "node:util";
 import { NotaryError } from "../errors.ts";
 import { keyId, publicKeyFromSpki, type PublicKey } from "./keys.ts";
-import type { KeyId, SignatureMethod } from "../metadata/types.ts";
+import { encodePem } from "./pem.ts";
+import type { KeyId, SignatureMethod } from "./key-types.ts";
 
 export type PrivateKeyType = "ecdsa" | "ed25519" | "rsa";
 
@@ -82,7 +83,7 @@ export class PrivateKey {
 
   /** Unencrypted PKCS#8 PEM. Secret: handle with care. */
   exportPkcs8Pem(): string {
-    return secrets.get(this)!.export({ type: "pkcs8", format: "pem" }).toString();
+    return encodePem("PRIVATE KEY", this.exportPkcs8());
   }
 
   toJSON(): { keyType: string; id: string } {

@@ -3,15 +3,11 @@
  * the fields Go's structs hold, because the server re-serializes what it stores through those structs (§1.5).
  */
 
-export type KeyType = "ecdsa" | "ecdsa-x509" | "rsa" | "rsa-x509" | "ed25519";
-export type SignatureMethod = "ecdsa" | "eddsa" | "rsapss" | "rsapkcs1v15";
+import type { KeyId, KeyJson } from "../crypto/key-types.ts";
+
+// Key names belong to crypto (which must not import metadata); re-exported for the models' users.
+export type { KeyType, SignatureMethod, KeyId, KeyJson } from "../crypto/key-types.ts";
 export type BaseRole = "root" | "targets" | "snapshot" | "timestamp";
-
-/** A lowercase hex SHA-256 key ID. */
-export type KeyId = string;
-
-/** Key object as it appears in metadata: `{"keytype":…,"keyval":{"private":null,"public":<base64>}}`. */
-export type KeyJson = { keytype: string; keyval: { private: null; public: string } };
 
 export type RoleKeys = { keyids: KeyId[]; threshold: number };
 

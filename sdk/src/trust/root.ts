@@ -7,18 +7,40 @@ import { parseEnvelope, verifyThreshold, type Envelope } from "../metadata/signe
 import { parseRoot } from "../metadata/schema.ts";
 import { parseGoTime } from "../metadata/time.ts";
 import type { KeyJson, Root, SignedFile } from "../metadata/types.ts";
-import { certificatesOf, keyFromJson, canonicalKeyIdOfJson } from "../crypto/keys.ts";
-import { parseCertificate } from "../crypto/x509.ts";
-
+import { keyFromJson, canonicalKeyIdOfJson } from "../crypto/keys.ts";
+import { parseCertificateBundle, type ParsedCertificate } from "../crypto/x509.ts";
+import { fromUtf8 } from "../encoding.ts";
 
 /** Does a certificate CN match the GUN (`MatchCNToGun`: equal, or a `prefix*` wildcard)? */
 export function cnMatchesGun(cn: string, gun: string): boolean {
   return cn.endsWith("*") ? gun.startsWith(cn.slice(0, -1)) : cn === gun;
 }
 
-function commonName(subject: string): string | undefined {
-  for (const line of subject.split("\n")) if (line.startsWith("CN=")) return line.slice(3);
+/**
+ * Why notary would not use this leaf certificate for `gun` at `now` (`validRootLeafCerts`, reference §3.4), or
+ * undefined when it would.
+ */
+function leafProblem(leaf: ParsedCertificate, gun: string, now: Date, checkExpiry: boolean): string | undefined {
+  if (!leaf.commonName || !cnMatchesGun(leaf.commonName, gun)) return `certificate CN ${JSON.stringify(leaf.commonName)} does not match GUN ${gun}`;
+  if (leaf.isCA) return "certificate is a CA";
+  if (/SHA1/i.test(leaf.signatureAlgorithm)) return `certificate is signed with SHA-1 (${leaf.signatureAlgorithm}), which notary refuses`;
+  if (leaf.keyAlgorithm === "rsa" && (leaf.rsaModulusBits ?? 0) < 2048) return "RSA certificate key shorter than 2048 bits";
+  if (leaf.notBefore.getTime() > now.getTime() + DAY_MS) return `certificate not valid before ${leaf.notBefore.toISOString()}`;
+  if (checkExpiry && leaf.notAfter.getTime() < now.getTime()) return `certificate expired ${leaf.notAfter.toISOString()}`;
   return undefined;
+}
+
+/** Why a root key cannot anchor trust, or undefined. Its certificates are parsed once; one that does not parse is a problem. */
+function rootKeyProblem(kj: KeyJson | undefined, gun: string, now: Date, checkExpiry: boolean): string | undefined {
+  if (!kj) return "not in keys";
+  if (kj.keytype !== "ecdsa-x509" && kj.keytype !== "rsa-x509") return `root keys must be certificates (ecdsa-x509/rsa-x509), got ${kj.keytype}`;
+  try {
+    const [leaf] = parseCertificateBundle(fromUtf8(keyFromJson(kj).public));
+    return leafProblem(leaf!, gun, now, checkExpiry);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return code ? `${(e as Error).message} (${code})` : (e as Error).message;
+  }
 }
 
 /**
@@ -29,54 +51,9 @@ export function validRootKeyIds(root: Root, gun: string, now: Date, checkExpiry:
   const ids: string[] = [];
   const problems: string[] = [];
   for (const id of root.roles["root"]?.keyids ?? []) {
-    const kj = root.keys[id];
-    if (!kj) {
-      problems.push(`${id}: not in keys`);
-      continue;
-    }
-    if (kj.keytype !== "ecdsa-x509" && kj.keytype !== "rsa-x509") {
-      problems.push(`${id}: root keys must be certificates (ecdsa-x509/rsa-x509), got ${kj.keytype}`);
-      continue;
-    }
-    try {
-      const [leaf] = certificatesOf(keyFromJson(kj));
-      const cn = commonName(leaf!.subject);
-      if (!cn || !cnMatchesGun(cn, gun)) {
-        problems.push(`${id}: certificate CN ${JSON.stringify(cn)} does not match GUN ${gun}`);
-        continue;
-      }
-      if (leaf!.ca) {
-        problems.push(`${id}: certificate is a CA`);
-        continue;
-      }
-      let sigAlg = "";
-      try {
-        sigAlg = parseCertificate(leaf!.raw).signatureAlgorithm;
-      } catch {
-        sigAlg = "";
-      }
-      if (/SHA1/i.test(sigAlg)) {
-        problems.push(`${id}: certificate is signed with SHA-1 (${sigAlg}), which notary refuses`);
-        continue;
-      }
-      if (leaf!.publicKey.asymmetricKeyType === "rsa" && (leaf!.publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-        problems.push(`${id}: RSA certificate key shorter than 2048 bits`);
-        continue;
-      }
-      const notBefore = new Date(leaf!.validFrom).getTime();
-      const notAfter = new Date(leaf!.validTo).getTime();
-      if (notBefore > now.getTime() + DAY_MS) {
-        problems.push(`${id}: certificate not valid before ${leaf!.validFrom}`);
-        continue;
-      }
-      if (checkExpiry && notAfter < now.getTime()) {
-        problems.push(`${id}: certificate expired ${leaf!.validTo}`);
-        continue;
-      }
-      ids.push(id);
-    } catch (e) {
-      problems.push(`${id}: ${(e as Error).message}`);
-    }
+    const problem = rootKeyProblem(root.keys[id], gun, now, checkExpiry);
+    if (problem === undefined) ids.push(id);
+    else problems.push(`${id}: ${problem}`);
   }
   return { ids, problems };
 }

@@ -1,11 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
+import { createCipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 import {
   keyIdOfPublicKey,
-  decryptPkcs8,
-  encryptPkcs8,
   parsePrivateKeyPkcs8,
   readPrivateKeyFile,
   readPrivateKeyFiles,
@@ -15,8 +13,12 @@ import {
   writePublicKeyPem,
 } from "../../../sdk/src/crypto/keyfile.ts";
 import type { PrivateKeyFile } from "../../../sdk/src/crypto/keyfile.ts";
-import { OID, decodePemBlocks, parseCertificate } from "../../../sdk/src/crypto/x509.ts";
-import { TAG, children, decodeDer, readOctetString, readOid, readSmallInteger, sequenceOf } from "../../../sdk/src/crypto/asn1.ts";
+import { decryptPkcs8, encryptPkcs8 } from "../../../sdk/src/crypto/pbes2.ts";
+import { OID } from "../../../sdk/src/crypto/oid.ts";
+import { decodePemBlocks, encodePem } from "../../../sdk/src/crypto/pem.ts";
+import { parseCertificate } from "../../../sdk/src/crypto/x509.ts";
+import { TAG, children, decodeDer, readOctetString, readOid, readSmallInteger, sequenceOf } from "../../../sdk/src/crypto/asn1-decode.ts";
+import type { KeyType } from "../../../sdk/src/crypto/key-types.ts";
 
 const fixtureUrl = (p: string): URL => new URL(`../../fixtures/keys/${p}`, import.meta.url);
 const fixture = (p: string): string => readFileSync(fixtureUrl(p), "utf8");
@@ -81,7 +83,7 @@ test("the root key matches the root certificate; root.json key IDs recompute (ec
   const types = new Set<string>();
   for (const [id, key] of Object.entries(meta.signed.keys)) {
     types.add(key.keytype);
-    assert.equal(keyIdOfPublicKey(key.keytype, new Uint8Array(Buffer.from(key.keyval.public, "base64"))), id);
+    assert.equal(keyIdOfPublicKey(key.keytype as KeyType, new Uint8Array(Buffer.from(key.keyval.public, "base64"))), id);
   }
   assert.deepEqual([...types].sort(), ["ecdsa", "ecdsa-x509", "ed25519"]);
 });
@@ -106,7 +108,7 @@ test("writePrivateKeyFile reproduces files written by notary and docker byte for
 
 test("notary's inner PKCS#8 shapes (§9.2)", () => {
   const inner = (file: string, pass: string): Uint8Array[] => {
-    const der = decryptPkcs8(decodePemBlocks(fixture(file))[0]!.bytes, pass);
+    const der = decryptPkcs8(decodePemBlocks(fixture(file))[0]!.bytes, pass).privateKeyInfo;
     return [der, ...sequenceOf(decodeDer(der)).map((e) => e.raw)];
   };
   // ECDSA: version 1; {ecPublicKey, prime256v1}; SEC1 with [0] curve and [1] public key.
@@ -162,7 +164,7 @@ test("encryptPkcs8 / decryptPkcs8 with fixed salt and IV are deterministic and r
   const iv = new Uint8Array(16).fill(2);
   const a = encryptPkcs8(inner, "pässphrase", { salt, iv });
   assert.equal(hex(a), hex(encryptPkcs8(inner, "pässphrase", { salt, iv })));
-  assert.equal(hex(decryptPkcs8(a, "pässphrase")), hex(inner));
+  assert.deepEqual(decryptPkcs8(a, "pässphrase"), { privateKeyInfo: inner, paddingValid: true });
   assert.throws(() => decryptPkcs8(a, "passphrase"), { code: "KEY_PASSPHRASE_INCORRECT" });
   assert.throws(() => encryptPkcs8(inner, "p", { salt: new Uint8Array(7) }), { code: "INPUT_INVALID" });
 });
@@ -330,5 +332,34 @@ test("malformed and unsupported files", () => {
 test("keyIdOfPublicKey", () => {
   const spki = readPublicKeyPem(fixture("docker-key-generate/dalice.pub")).der;
   assert.equal(keyIdOfPublicKey("ecdsa", spki), "e11635f6c7004e64d186e1f2b4f955e36e679b5e2eaa55096b36bd7349a03efb");
-  assert.throws(() => keyIdOfPublicKey('ecdsa"', spki), { code: "INPUT_INVALID" });
+});
+
+test("legacy ED25519 PRIVATE KEY blocks (older notary), plain and RFC 1423-encrypted, open to notary's key", () => {
+  const id = "ff75c37cfd9d9619cad7fd316e8094e698847596e6dae319c39736274a306cad";
+  const file = fixture(`notary-import-ed25519/private/${id}.key`);
+  const inner = decryptPkcs8(decodePemBlocks(file)[0]!.bytes, PASS["delegation"]!).privateKeyInfo;
+  const raw = readOctetString(sequenceOf(decodeDer(inner))[2]); // pub ‖ seed ‖ pub
+  const plain = readPrivateKeyFile(encodePem("ED25519 PRIVATE KEY", raw, { role: "carol" }));
+  assert.deepEqual([plain.keyId, plain.keyType, plain.encrypted, plain.role], [id, "ed25519", false, "carol"]);
+  // Go's EncryptPEMBlock: EVP_BytesToKey(MD5, salt = IV[:8]) then AES-256-CBC with PKCS#7 padding.
+  const iv = new Uint8Array(16).fill(7);
+  const d1 = createHash("md5").update("legacypass").update(iv.subarray(0, 8)).digest();
+  const d2 = createHash("md5").update(d1).update("legacypass").update(iv.subarray(0, 8)).digest();
+  const cipher = createCipheriv("aes-256-cbc", Buffer.concat([d1, d2]), iv);
+  const encrypted = new Uint8Array(Buffer.concat([cipher.update(raw), cipher.final()]));
+  const text = encodePem("ED25519 PRIVATE KEY", encrypted, { "Proc-Type": "4,ENCRYPTED", "DEK-Info": `AES-256-CBC,${hex(iv).toUpperCase()}` });
+  const opened = readPrivateKeyFile(text, "legacypass");
+  assert.deepEqual([opened.keyId, opened.encrypted], [id, true]);
+  assert.throws(() => readPrivateKeyFile(text), { code: "KEY_PASSPHRASE_REQUIRED" });
+  assert.throws(() => readPrivateKeyFile(text, "wrongpass"), { code: "KEY_PASSPHRASE_INCORRECT" });
+});
+
+test("node:crypto loads the keys; a curve Go lacks is KEY_UNSUPPORTED", () => {
+  const k1 = generateKeyPairSync("ec", { namedCurve: "secp256k1" }).privateKey;
+  assert.throws(() => readPrivateKeyFile(k1.export({ type: "pkcs8", format: "pem" }) as string), { code: "KEY_UNSUPPORTED" });
+  assert.throws(() => readPrivateKeyFile(k1.export({ type: "sec1", format: "pem" }) as string), { code: "KEY_UNSUPPORTED" });
+  const p521 = generateKeyPairSync("ec", { namedCurve: "P-521" }).privateKey;
+  const k = readPrivateKeyFile(writePrivateKeyFile({ keyType: "ecdsa", pkcs8: new Uint8Array(p521.export({ type: "pkcs8", format: "der" })), role: "x" }));
+  assert.equal(hex(k.pkcs8), hex(p521.export({ type: "pkcs8", format: "der" })));
+  checkUsable(k);
 });
