@@ -59,10 +59,12 @@ export { floorOf } from "./trust/update.ts";
 export { listTargets, lookupTarget } from "./trust/read.ts";
 export type { TargetEntry } from "./trust/read.ts";
 
-export { parseImageReference, resolveImage } from "./remote/registry.ts";
-export type { ImageReference, ResolvedImage } from "./remote/registry.ts";
+export { parseImageReference } from "./remote/registry-ref.ts";
+export type { ImageReference } from "./remote/registry-ref.ts";
+export { resolveImage } from "./remote/registry.ts";
+export type { ResolvedImage } from "./remote/registry.ts";
 export { fetchBlob } from "./remote/registry-blob.ts";
-export { resolveCredentials } from "./remote/auth.ts";
+export { resolveCredentials } from "./remote/credentials.ts";
 export { inspectTrust, roleExpiries } from "./trust/inspect.ts";
 export type { TrustInspection } from "./trust/inspect.ts";
 

@@ -145,111 +145,140 @@ function setDelegationEntry(draft: Draft, name: string, keys: Map<string, KeyJso
   draft.removed.delete(name);
 }
 
+/** The change of one type. */
+type ChangeOf<T extends Change["type"]> = Extract<Change, { type: T }>;
+
 /**
  * Apply one change to the draft. Idempotent: a change that is already in effect leaves the draft clean. The change is
  * validated first (validate.ts), so nothing malformed is ever signed.
+ *
+ * @example
+ * const draft = createDraft(state.root, targetsByRole, pathsByRole);
+ * applyChange(draft, { type: "setTarget", role: "targets/releases", name: "v1", meta });
  */
 export function applyChange(draft: Draft, change: Change): void {
   validateChange(change);
   switch (change.type) {
-    case "setTarget": {
-      if (!isTargetsRole(change.role)) invalid(`role ${change.role} cannot hold targets`, { role: change.role });
-      if (change.role !== "targets" && !draft.targets.has(change.role) && !findDelegation(draft, change.role)) {
-        // Not "outside the paths []": the role is simply not delegated (yet).
-        invalid(`role ${change.role} does not exist: create the delegation (in ${parentRole(change.role)}) first`, { role: change.role });
-      }
-      const paths = effectivePaths(draft, change.role);
-      if (!pathAllowed(paths, change.name)) {
-        throw new NotaryError(
-          "TARGET_NOT_ALLOWED",
-          `target ${JSON.stringify(change.name)} is outside the paths of ${change.role} [${paths.map((p) => JSON.stringify(p)).join(", ")}]`,
-          { details: { role: change.role, target: change.name } },
-        );
-      }
-      const existing = draft.targets.get(change.role)?.targets[change.name];
-      if (existing && sameJson(existing, change.meta)) return;
-      canonicalJson({ [change.name]: change.meta }); // reject what Go cannot represent (name too) before anything is signed
-      editTargets(draft, change.role).targets[change.name] = change.meta;
-      draft.dirty.add(change.role);
-      return;
-    }
-    case "removeTarget": {
-      if (!draft.targets.get(change.role)?.targets[change.name]) return;
-      delete editTargets(draft, change.role).targets[change.name];
-      draft.dirty.add(change.role);
-      return;
-    }
+    case "setTarget":
+      return setTarget(draft, change);
+    case "removeTarget":
+      return removeTarget(draft, change);
     case "setDelegation":
       return setDelegationEntry(draft, change.name, keysById(change.keys), change.threshold, change.paths);
-    case "addDelegationKeys": {
-      const cur = findDelegation(draft, change.name);
-      const keys = new Map<string, KeyJson>();
-      if (cur) for (const id of cur.role.keyids) keys.set(id, cur.parent.delegations.keys[id]!);
-      for (const [id, k] of keysById(change.keys)) keys.set(id, k);
-      return setDelegationEntry(draft, change.name, keys, cur?.role.threshold ?? 1, cur ? [...(cur.role.paths ?? [])] : change.paths ?? [""]);
+    case "addDelegationKeys":
+      return addDelegationKeys(draft, change);
+    case "removeDelegationKeys":
+      return removeDelegationKeys(draft, change);
+    case "removeDelegation":
+      return removeDelegation(draft, change.name);
+    case "witness":
+      return witness(draft, change);
+    case "rotateKey":
+      return rotateKey(draft, change);
+  }
+}
+
+/** A target in a role that exists and whose effective paths allow its name. */
+function setTarget(draft: Draft, change: ChangeOf<"setTarget">): void {
+  const { role, name, meta } = change;
+  if (!isTargetsRole(role)) invalid(`role ${role} cannot hold targets`, { role });
+  if (role !== "targets" && !draft.targets.has(role) && !findDelegation(draft, role)) {
+    // Not "outside the paths []": the role is simply not delegated (yet).
+    invalid(`role ${role} does not exist: create the delegation (in ${parentRole(role)}) first`, { role });
+  }
+  const paths = effectivePaths(draft, role);
+  if (!pathAllowed(paths, name)) {
+    throw new NotaryError(
+      "TARGET_NOT_ALLOWED",
+      `target ${JSON.stringify(name)} is outside the paths of ${role} [${paths.map((p) => JSON.stringify(p)).join(", ")}]`,
+      { details: { role, target: name } },
+    );
+  }
+  const existing = draft.targets.get(role)?.targets[name];
+  if (existing && sameJson(existing, meta)) return;
+  canonicalJson({ [name]: meta }); // reject what Go cannot represent (name too) before anything is signed
+  editTargets(draft, role).targets[name] = meta;
+  draft.dirty.add(role);
+}
+
+function removeTarget(draft: Draft, change: ChangeOf<"removeTarget">): void {
+  if (!draft.targets.get(change.role)?.targets[change.name]) return;
+  delete editTargets(draft, change.role).targets[change.name];
+  draft.dirty.add(change.role);
+}
+
+/** docker's signer add: the delegation keeps its threshold and paths, or is created (threshold 1) when missing. */
+function addDelegationKeys(draft: Draft, change: ChangeOf<"addDelegationKeys">): void {
+  const cur = findDelegation(draft, change.name);
+  const keys = new Map<string, KeyJson>();
+  if (cur) for (const id of cur.role.keyids) keys.set(id, cur.parent.delegations.keys[id]!);
+  for (const [id, k] of keysById(change.keys)) keys.set(id, k);
+  const paths = cur ? [...(cur.role.paths ?? [])] : (change.paths ?? [""]);
+  setDelegationEntry(draft, change.name, keys, cur?.role.threshold ?? 1, paths);
+}
+
+/** docker's signer remove: keys named by TUF or canonical ID; the threshold shrinks with them; no key left removes it. */
+function removeDelegationKeys(draft: Draft, change: ChangeOf<"removeDelegationKeys">): void {
+  const cur = findDelegation(draft, change.name);
+  if (!cur) return;
+  const drop = new Set(change.keyIds);
+  const keys = new Map<string, KeyJson>();
+  for (const id of cur.role.keyids) {
+    const k = cur.parent.delegations.keys[id]!;
+    if (drop.has(id) || drop.has(canonicalKeyIdOfJson(k))) continue;
+    keys.set(id, k);
+  }
+  if (keys.size === cur.role.keyids.length) return;
+  if (keys.size === 0) return removeDelegation(draft, change.name);
+  setDelegationEntry(draft, change.name, keys, Math.min(cur.role.threshold, keys.size), [...(cur.role.paths ?? [])]);
+}
+
+/** The delegation leaves its parent, and the role and its nested roles leave the draft. */
+function removeDelegation(draft: Draft, name: string): void {
+  if (!findDelegation(draft, name)) return;
+  const parent = editTargets(draft, parentRole(name));
+  parent.delegations.roles = parent.delegations.roles.filter((r) => r.name !== name);
+  removeUnusedKeys(parent);
+  draft.dirty.add(parentRole(name));
+  for (const role of [...draft.targets.keys()]) {
+    if (role === name || role.startsWith(name + "/")) {
+      draft.targets.delete(role);
+      draft.dirty.delete(role);
+      draft.removed.add(role);
     }
-    case "removeDelegationKeys": {
-      const cur = findDelegation(draft, change.name);
-      if (!cur) return;
-      const drop = new Set(change.keyIds);
-      const keys = new Map<string, KeyJson>();
-      for (const id of cur.role.keyids) {
-        const k = cur.parent.delegations.keys[id]!;
-        if (drop.has(id) || drop.has(canonicalKeyIdOfJson(k))) continue;
-        keys.set(id, k);
-      }
-      if (keys.size === cur.role.keyids.length) return;
-      if (keys.size === 0) return applyChange(draft, { type: "removeDelegation", name: change.name });
-      return setDelegationEntry(draft, change.name, keys, Math.min(cur.role.threshold, keys.size), [...(cur.role.paths ?? [])]);
-    }
-    case "removeDelegation": {
-      const cur = findDelegation(draft, change.name);
-      if (!cur) return;
-      const parent = editTargets(draft, parentRole(change.name));
-      parent.delegations.roles = parent.delegations.roles.filter((r) => r.name !== change.name);
-      removeUnusedKeys(parent);
-      draft.dirty.add(parentRole(change.name));
-      for (const role of [...draft.targets.keys()]) {
-        if (role === change.name || role.startsWith(change.name + "/")) {
-          draft.targets.delete(role);
-          draft.dirty.delete(role);
-          draft.removed.add(role);
-        }
-      }
-      return;
-    }
-    case "witness": {
-      // Root and a client-held snapshot are re-signed by finalizeDraft when marked dirty.
-      if (change.role === "root" || change.role === "snapshot") return void draft.dirty.add(change.role);
-      if (!isTargetsRole(change.role)) invalid(`only root, targets and delegations can be witnessed, not ${change.role}`, { role: change.role });
-      editTargets(draft, change.role);
-      draft.dirty.add(change.role);
-      return;
-    }
-    case "rotateKey": {
-      const keys = keysById(change.keys);
-      const cur = draft.root.roles[change.role]!;
-      const threshold = change.threshold ?? Math.min(cur.threshold, keys.size);
-      checkThreshold(threshold, keys.size, change.role);
-      if (change.role === "root" && change.keys.some((k) => k.keytype !== "ecdsa-x509" && k.keytype !== "rsa-x509")) {
-        invalid("root keys must be certificates (ecdsa-x509 or rsa-x509)", { role: "root" });
-      }
-      const ids = [...keys.keys()];
-      if (sameJson(cur.keyids.slice().sort(), ids.slice().sort()) && cur.threshold === threshold) return;
-      const root: Root = { ...draft.root, keys: { ...draft.root.keys }, roles: { ...draft.root.roles } }; // small: copy
-      for (const [id, k] of keys) root.keys[id] = k;
-      root.roles[change.role] = { keyids: ids, threshold };
-      // Drop keys no role uses, except old root certificates, which Go keeps (tuf/tuf.go › RemoveBaseKeys).
-      const used = new Set(Object.values(root.roles).flatMap((r) => r.keyids));
-      const oldRoot = new Set(draft.originalRoot.roles["root"]!.keyids);
-      for (const id of Object.keys(root.keys)) if (!used.has(id) && !oldRoot.has(id)) delete root.keys[id];
-      draft.root = root;
-      draft.dirty.add("root");
-      if (change.role === "targets") {
-        editTargets(draft, "targets");
-        draft.dirty.add("targets");
-      }
-      return;
-    }
+  }
+}
+
+function witness(draft: Draft, change: ChangeOf<"witness">): void {
+  // Root and a client-held snapshot are re-signed by finalizeDraft when marked dirty.
+  if (change.role === "root" || change.role === "snapshot") return void draft.dirty.add(change.role);
+  if (!isTargetsRole(change.role)) invalid(`only root, targets and delegations can be witnessed, not ${change.role}`, { role: change.role });
+  editTargets(draft, change.role);
+  draft.dirty.add(change.role);
+}
+
+/** New keys for a base role in root; rotating targets re-signs targets with them. */
+function rotateKey(draft: Draft, change: ChangeOf<"rotateKey">): void {
+  const keys = keysById(change.keys);
+  const cur = draft.root.roles[change.role]!;
+  const threshold = change.threshold ?? Math.min(cur.threshold, keys.size);
+  checkThreshold(threshold, keys.size, change.role);
+  if (change.role === "root" && change.keys.some((k) => k.keytype !== "ecdsa-x509" && k.keytype !== "rsa-x509")) {
+    invalid("root keys must be certificates (ecdsa-x509 or rsa-x509)", { role: "root" });
+  }
+  const ids = [...keys.keys()];
+  if (sameJson(cur.keyids.slice().sort(), ids.slice().sort()) && cur.threshold === threshold) return;
+  const root: Root = { ...draft.root, keys: { ...draft.root.keys }, roles: { ...draft.root.roles } }; // small: copy
+  for (const [id, k] of keys) root.keys[id] = k;
+  root.roles[change.role] = { keyids: ids, threshold };
+  // Drop keys no role uses, except old root certificates, which Go keeps (tuf/tuf.go › RemoveBaseKeys).
+  const used = new Set(Object.values(root.roles).flatMap((r) => r.keyids));
+  const oldRoot = new Set(draft.originalRoot.roles["root"]!.keyids);
+  for (const id of Object.keys(root.keys)) if (!used.has(id) && !oldRoot.has(id)) delete root.keys[id];
+  draft.root = root;
+  draft.dirty.add("root");
+  if (change.role === "targets") {
+    editTargets(draft, "targets");
+    draft.dirty.add("targets");
   }
 }

@@ -1,48 +1,31 @@
 /**
  * Docker registry / notary-server authentication (distribution's `registry/client/auth` protocol): an `Authenticator`
- * answers `401` challenges: `Bearer` (token from the realm: `GET ?service&scope[&account]` with Basic auth, or the
- * OAuth2 `refresh_token` POST for identity tokens) and `Basic`. Tokens are cached per realm/service/scope/identity
- * until they expire (at least 60 s), with one fetch in flight per key, and the challenge is remembered per origin so
- * later requests carry a token from the start. Reads (`pull` only) go anonymous first and switch to the credentials
- * after a `401`, as notary's `authRoundTripper` does; writes use the credentials straight away.
+ * answers `401` challenges: `Bearer` (a token from the realm, auth-token.ts) and `Basic`. Tokens are cached per
+ * realm/service/scope/identity until they expire (at least 60 s), with one fetch in flight per key, and the challenge
+ * is remembered per origin so later requests carry a token from the start. Each request walks the state machine of
+ * auth-states.ts: reads (`pull` only) go anonymous first and switch to the credentials after a `401`, as notary's
+ * `authRoundTripper` does; writes use the credentials straight away.
  *
  * Credentials come from credentials.ts, challenges are parsed by www-authenticate.ts. Passwords, identity tokens and
  * bearer tokens never appear in error messages or details.
  */
 import { NotaryError, isNotaryError } from "../errors.ts";
-import { fromUtf8, toBase64, utf8 } from "../encoding.ts";
-import type { HttpClient, HttpRequest, HttpResponse } from "./http.ts";
+import type { HttpClient, HttpRequest, HttpResponse } from "./http-types.ts";
 import { describeCredentials, type Credentials, type CredentialsProvider } from "./credentials.ts";
-import { parseWwwAuthenticate, type Challenge } from "./www-authenticate.ts";
+import { pickChallenge, type Challenge } from "./www-authenticate.ts";
+import { isReadOnlyScope, scopeString, type ScopeSpec } from "./auth-scope.ts";
+import { identityOf, nextState, refusedAnonymous, startState } from "./auth-states.ts";
+import type { AuthEvent, AuthState, Authorization, Identity } from "./auth-states.ts";
+import { credentialsRefused, didNotConverge, noCredentials, noSupportedChallenge } from "./auth-errors.ts";
+import { basicAuthorization } from "./auth-token.ts";
+import { TokenCache } from "./token-cache.ts";
 
-export * from "./credentials.ts";
-export * from "./www-authenticate.ts";
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Scopes
-
-/** What a request needs: a raw scope (`registry:catalog:*`) or a repository and its actions (`pull`, `push,pull`, `*`). */
-export type ScopeSpec = string | { repository: string; actions: string | readonly string[] };
-
-/** `repository:<name>:<actions>` as notary and docker build it. */
-export function repositoryScope(repository: string, actions: string | readonly string[]): string {
-  const a = typeof actions === "string" ? actions : actions.join(",");
-  return `repository:${repository}:${a}`;
-}
-
-function scopeString(spec: ScopeSpec | undefined): string | undefined {
-  if (spec === undefined) return undefined;
-  return typeof spec === "string" ? spec : repositoryScope(spec.repository, spec.actions);
-}
-
-/** True when every action of the scope is `pull` (the actions are after the last colon). */
-function isReadOnlyScope(scope: string): boolean {
-  const actions = scope.slice(scope.lastIndexOf(":") + 1).split(",").map((a) => a.trim());
-  return actions.length > 0 && actions.every((a) => a === "pull");
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Authenticator
+export { repositoryScope } from "./auth-scope.ts";
+export type { ScopeSpec } from "./auth-scope.ts";
+export { dockerConfigKey, runCredentialHelper, resolveCredentials, describeCredentials } from "./credentials.ts";
+export type { Credentials, CredentialsProvider, ResolveCredentialsOptions } from "./credentials.ts";
+export { parseWwwAuthenticate } from "./www-authenticate.ts";
+export type { Challenge } from "./www-authenticate.ts";
 
 export interface AuthenticatorOptions {
   /** Credentials, or a provider resolved once on first need (so anonymous reads never run a credential helper). */
@@ -62,21 +45,6 @@ export interface AuthenticatorStats {
   cachedTokens: number;
 }
 
-interface CachedToken {
-  token: string;
-  expiresAt: number;
-}
-
-type Identity = "anonymous" | "credentials";
-
-/** What one attempt sent: no header means anonymous Basic (nothing to send). */
-interface Authorization {
-  header?: string;
-  fromCache: boolean;
-  used: Identity;
-  cacheKey?: string;
-}
-
 /** Per-request options of `Authenticator.request` / `authedRequest`. */
 export interface AuthRequestOptions {
   /**
@@ -86,9 +54,21 @@ export interface AuthRequestOptions {
   scope?: ScopeSpec;
 }
 
-const MIN_TOKEN_LIFETIME_S = 60;
-/** Tokens are renewed this long before they expire, so a request never arrives with an expired token. */
-const EXPIRY_MARGIN_MS = 5_000;
+/** One request as its attempts see it: the URL parsed, the method upper-case, the scope asked for. */
+interface Target {
+  req: HttpRequest;
+  url: URL;
+  method: string;
+  requested: string | undefined;
+}
+
+/** A refused attempt: the 401 it got, or the token server's refusal of anonymous access. */
+type Refused = { event: AuthEvent; scope: string | undefined } & ({ res: HttpResponse } | { error: unknown });
+/** One attempt's outcome: a response to hand back, or a refusal for the state machine. */
+type Attempt = { response: HttpResponse } | Refused;
+
+/** Attempts per request: enough for challenge → anonymous → credentials → refresh, and a bound on a confused server. */
+const MAX_ATTEMPTS = 5;
 
 function pingUrl(url: URL): string | undefined {
   const v2 = url.pathname.indexOf("/v2/");
@@ -96,32 +76,13 @@ function pingUrl(url: URL): string | undefined {
   return `${url.origin}${url.pathname.slice(0, v2 + 4)}`;
 }
 
-function errorSummary(res: HttpResponse): string {
-  let text: string;
-  try {
-    text = fromUtf8(res.body.subarray(0, 2048));
-  } catch {
-    return "";
-  }
-  try {
-    const j = JSON.parse(text) as { errors?: Array<{ message?: unknown; code?: unknown }>; details?: unknown; error?: unknown; error_description?: unknown };
-    const parts: string[] = [];
-    if (Array.isArray(j.errors)) {
-      for (const e of j.errors) {
-        if (typeof e.message === "string") parts.push(typeof e.code === "string" ? `${e.code}: ${e.message}` : e.message);
-      }
-    }
-    for (const v of [j.details, j.error, j.error_description]) if (typeof v === "string") parts.push(v);
-    if (parts.length > 0) return parts.join("; ").slice(0, 300);
-  } catch {
-    /* not JSON */
-  }
-  return text.replace(/\s+/g, " ").trim().slice(0, 200);
-}
+const isRead = (method: string): boolean => method === "GET" || method === "HEAD";
 
-function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 1) out = out.split(s).join("***");
+/** The request's headers with `authorization` (any case) replaced by `header`, or removed. */
+function withAuthorization(headers: Record<string, string> | undefined, header: string | undefined): Record<string, string> {
+  const out = { ...(headers ?? {}) };
+  for (const h of Object.keys(out)) if (h.toLowerCase() === "authorization") delete out[h];
+  if (header !== undefined) out["Authorization"] = header;
   return out;
 }
 
@@ -132,19 +93,16 @@ function redact(text: string, secrets: readonly string[]): string {
 export class Authenticator {
   readonly #opts: AuthenticatorOptions;
   #creds: Promise<Credentials | undefined> | undefined;
-  readonly #tokens = new Map<string, CachedToken>();
-  readonly #inflight = new Map<string, Promise<CachedToken>>();
+  readonly #tokens: TokenCache;
   /** Challenge per ping URL (origin + path up to /v2/) or origin; null when the server answered the ping without one. */
   readonly #challenges = new Map<string, Challenge | null>();
   readonly #pinging = new Map<string, Promise<void>>();
   /** Scopes for which anonymous access was refused, so reads start with credentials. */
   readonly #needsCredentials = new Set<string>();
-  /** Refresh tokens handed back by token servers, per realm+service. */
-  readonly #refreshTokens = new Map<string, string>();
-  #tokenFetches = 0;
 
   constructor(opts: AuthenticatorOptions = {}) {
     this.#opts = opts;
+    this.#tokens = new TokenCache({ clientId: opts.clientId ?? "docker", tokenClient: opts.tokenClient, now: () => this.#now() });
     if (opts.credentials !== undefined && typeof opts.credentials !== "function") {
       this.#creds = Promise.resolve(opts.credentials);
     }
@@ -164,12 +122,12 @@ export class Authenticator {
   }
 
   stats(): AuthenticatorStats {
-    return { tokenFetches: this.#tokenFetches, cachedTokens: this.#tokens.size };
+    return { tokenFetches: this.#tokens.fetches, cachedTokens: this.#tokens.size };
   }
 
   /** Forgets cached tokens and challenges (credentials stay). */
   clear(): void {
-    this.#tokens.clear();
+    this.#tokens.drop();
     this.#challenges.clear();
     this.#needsCredentials.clear();
   }
@@ -196,7 +154,7 @@ export class Authenticator {
       p = (async () => {
         try {
           const res = await client.request({ method: "GET", url: target, maxBytes: 64 * 1024, retries: 0 });
-          const ch = res.status === 401 ? this.#pick(res) : undefined;
+          const ch = res.status === 401 ? pickChallenge(res.headers["www-authenticate"]) : undefined;
           this.#challenges.set(key, ch ?? null);
         } catch {
           /* the real request will report the problem */
@@ -209,227 +167,79 @@ export class Authenticator {
     await p;
   }
 
-  #pick(res: HttpResponse): Challenge | undefined {
-    const header = res.headers["www-authenticate"];
-    if (header === undefined) return undefined;
-    const all = parseWwwAuthenticate(header);
-    return all.find((c) => c.scheme === "bearer" && c.params["realm"]) ?? all.find((c) => c.scheme === "basic");
-  }
-
   /**
    * Sends `req` through `client`, answering auth challenges. Non-401 responses are returned as they are (the caller
    * maps them); an authentication problem throws `HTTP_UNAUTHORIZED` (no credentials) or `AUTH_FAILED` (credentials
    * rejected or not granted the scope).
    */
   async request(client: HttpClient, req: HttpRequest, opts: AuthRequestOptions = {}): Promise<HttpResponse> {
-    const url = new URL(req.url);
+    const target: Target = { req, url: new URL(req.url), method: req.method.toUpperCase(), requested: scopeString(opts.scope) };
+    const { url, method, requested } = target;
     const key = this.#challengeKey(url);
-    const method = req.method.toUpperCase();
-    const requested = scopeString(opts.scope);
-    if (!this.#challenges.has(key) && method !== "GET" && method !== "HEAD") await this.ping(client, req.url);
-
-    let challenge = this.#challenges.get(key) ?? undefined;
-    const readOnly = requested !== undefined ? isReadOnlyScope(requested) : method === "GET" || method === "HEAD";
-    let identity: Identity =
-      readOnly && this.#opts.anonymousReads !== false && !this.#needsCredentials.has(`${key}|${requested ?? ""}`)
-        ? "anonymous"
-        : "credentials";
-    let lastScope: string | undefined;
-
-    for (let round = 0; round < 5; round++) {
-      let authorization: Authorization | undefined;
-      if (challenge !== undefined) {
-        const scope = requested ?? challenge.params["scope"];
-        lastScope = scope;
-        try {
-          authorization = await this.#authorize(client, challenge, scope, identity);
-        } catch (e) {
-          // The token server refused anonymous access: switch to the credentials, if there are any.
-          if (identity === "anonymous" && isNotaryError(e, "HTTP_UNAUTHORIZED") && (await this.credentials()) !== undefined) {
-            identity = "credentials";
-            this.#needsCredentials.add(`${key}|${requested ?? ""}`);
-            continue;
-          }
-          throw e;
-        }
-      }
-      const headers = { ...(req.headers ?? {}) };
-      for (const h of Object.keys(headers)) if (h.toLowerCase() === "authorization") delete headers[h];
-      if (authorization?.header !== undefined) headers["Authorization"] = authorization.header;
-      const res = await client.request({ ...req, headers });
-      if (res.status !== 401) return res;
-
-      const next = this.#pick(res);
-      if (next === undefined) {
-        throw new NotaryError("HTTP_UNAUTHORIZED", `${method} ${url.origin}${url.pathname} was refused (401) without a supported authentication challenge${suffix(res)}`, {
-          details: { status: 401, url: `${url.origin}${url.pathname}` },
-        });
-      }
-      this.#challenges.set(key, next);
-      challenge = next;
-      if (authorization === undefined) continue; // first challenge: authorize and retry
-      if (authorization.fromCache && authorization.cacheKey !== undefined) {
-        this.#tokens.delete(authorization.cacheKey); // stale or revoked: fetch a fresh one
-        continue;
-      }
-      if (authorization.used === "anonymous") {
-        const creds = await this.credentials();
-        if (creds !== undefined && identity === "anonymous") {
-          identity = "credentials";
-          this.#needsCredentials.add(`${key}|${requested ?? ""}`);
-          continue;
-        }
-        throw new NotaryError(
-          "HTTP_UNAUTHORIZED",
-          `${url.host} requires authentication for ${lastScope ?? "this request"} and no credentials were found ` +
-            `(set NOTARY_AUTH, log in with docker, or pass a username and password)${suffix(res)}`,
-          { details: { status: 401, url: `${url.origin}${url.pathname}`, scope: lastScope } },
-        );
-      }
-      const creds = await this.credentials();
-      throw new NotaryError(
-        "AUTH_FAILED",
-        `${url.host} refused ${creds ? describeCredentials(creds) : "the credentials"} for ${lastScope ?? "this request"}: ` +
-          `the credentials were not granted that access${suffix(res)}`,
-        { details: { status: 401, url: `${url.origin}${url.pathname}`, scope: lastScope } },
-      );
-    }
-    throw new NotaryError("AUTH_FAILED", `${method} ${url.origin}${url.pathname}: authentication did not converge`, {
-      details: { url: `${url.origin}${url.pathname}` },
+    if (!this.#challenges.has(key) && !isRead(method)) await this.ping(client, req.url);
+    const needsKey = `${key}|${requested ?? ""}`;
+    let state = startState({
+      readOnly: requested !== undefined ? isReadOnlyScope(requested) : isRead(method),
+      anonymousReads: this.#opts.anonymousReads !== false,
+      neededCredentials: this.#needsCredentials.has(needsKey),
+      challenge: this.#challenges.get(key) ?? undefined,
     });
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const outcome = await this.#attempt(client, target, state);
+      if ("response" in outcome) return outcome.response;
+      const { event } = outcome;
+      if (event.type === "unauthorized") this.#challenges.set(key, event.challenge);
+      const hasCredentials = refusedAnonymous(event) && identityOf(state) === "anonymous" && (await this.credentials()) !== undefined;
+      const t = nextState(state, event, hasCredentials);
+      if ("fail" in t) throw await this.#failure(t.fail, outcome, url);
+      if (t.dropToken !== undefined) this.#tokens.drop(t.dropToken);
+      if (t.rememberNeedsCredentials) this.#needsCredentials.add(needsKey);
+      state = t.to;
+    }
+    throw didNotConverge(method, url);
   }
 
-  async #authorize(
-    client: HttpClient,
-    challenge: Challenge,
-    scope: string | undefined,
-    identity: Identity,
-  ): Promise<Authorization> {
+  /** One try in `state`: authorize for its challenge (if one is known), send, and read a 401's challenge. */
+  async #attempt(client: HttpClient, target: Target, state: AuthState): Promise<Attempt> {
+    let sent: Authorization | undefined;
+    let scope: string | undefined;
+    if (state.challenge !== undefined) {
+      scope = target.requested ?? state.challenge.params["scope"];
+      try {
+        sent = await this.#authorize(client, state.challenge, scope, identityOf(state));
+      } catch (e) {
+        if (identityOf(state) === "anonymous" && isNotaryError(e, "HTTP_UNAUTHORIZED")) {
+          return { event: { type: "tokenRefusedAnonymous" }, scope, error: e };
+        }
+        throw e;
+      }
+    }
+    const res = await client.request({ ...target.req, headers: withAuthorization(target.req.headers, sent?.header) });
+    if (res.status !== 401) return { response: res };
+    const challenge = pickChallenge(res.headers["www-authenticate"]);
+    if (challenge === undefined) throw noSupportedChallenge(target.method, target.url, res);
+    return { event: { type: "unauthorized", challenge, sent }, scope, res };
+  }
+
+  /** The error of a state machine that has nothing left to try. */
+  async #failure(fail: "noCredentials" | "credentialsRefused", outcome: Refused, url: URL): Promise<unknown> {
+    // The token server's own refusal says more than a generic one.
+    if (!("res" in outcome)) return outcome.error;
+    if (fail === "noCredentials") return noCredentials(url, outcome.scope, outcome.res);
+    return credentialsRefused(url, await this.credentials(), outcome.scope, outcome.res);
+  }
+
+  /** The Authorization header answering `challenge` as `identity`: Basic, or a Bearer token (token-cache.ts). */
+  async #authorize(client: HttpClient, challenge: Challenge, scope: string | undefined, identity: Identity): Promise<Authorization> {
     const creds = identity === "credentials" ? await this.credentials() : undefined;
     const used: Identity = creds === undefined ? "anonymous" : "credentials";
-    if (challenge.scheme === "basic") {
-      if (creds === undefined) return { fromCache: false, used };
-      if (creds.kind !== "basic") {
-        throw new NotaryError("AUTH_FAILED", `the server asks for Basic authentication but ${describeCredentials(creds)} is an identity token`);
-      }
-      return { header: `Basic ${toBase64(utf8(`${creds.username}:${creds.password}`))}`, fromCache: false, used };
+    if (challenge.scheme !== "basic") return this.#tokens.authorize(client, challenge, scope, creds, used);
+    if (creds === undefined) return { fromCache: false, used };
+    if (creds.kind !== "basic") {
+      throw new NotaryError("AUTH_FAILED", `the server asks for Basic authentication but ${describeCredentials(creds)} is an identity token`);
     }
-    const realm = challenge.params["realm"] ?? "";
-    const service = challenge.params["service"] ?? "";
-    const cacheKey = `${realm}\n${service}\n${scope ?? ""}\n${used}`;
-    const cached = this.#tokens.get(cacheKey);
-    if (cached !== undefined && cached.expiresAt - EXPIRY_MARGIN_MS > this.#now()) {
-      return { header: `Bearer ${cached.token}`, fromCache: true, used, cacheKey };
-    }
-    let p = this.#inflight.get(cacheKey);
-    if (p === undefined) {
-      p = this.#fetchToken(client, realm, service, scope, creds).finally(() => this.#inflight.delete(cacheKey));
-      this.#inflight.set(cacheKey, p);
-    }
-    const tok = await p;
-    this.#tokens.set(cacheKey, tok);
-    return { header: `Bearer ${tok.token}`, fromCache: false, used, cacheKey };
+    return { header: basicAuthorization(creds.username, creds.password), fromCache: false, used };
   }
-
-  async #fetchToken(
-    client: HttpClient,
-    realm: string,
-    service: string,
-    scope: string | undefined,
-    creds: Credentials | undefined,
-  ): Promise<CachedToken> {
-    let realmUrl: URL;
-    try {
-      realmUrl = new URL(realm);
-    } catch {
-      throw new NotaryError("AUTH_FAILED", `the server's token realm ${JSON.stringify(realm.slice(0, 200))} is not a URL`);
-    }
-    if (realmUrl.protocol !== "https:" && realmUrl.protocol !== "http:") {
-      throw new NotaryError("AUTH_FAILED", `the server's token realm uses ${realmUrl.protocol}, not http(s)`);
-    }
-    const http = this.#opts.tokenClient ?? client;
-    const started = this.#now();
-    const where = `${realmUrl.origin}${realmUrl.pathname}`;
-    const secrets: string[] = [];
-    const refreshKey = `${realm}\n${service}`;
-    let res: HttpResponse;
-    const refresh =
-      creds?.kind === "identityToken" ? (this.#refreshTokens.get(refreshKey) ?? creds.identityToken) : undefined;
-    if (refresh !== undefined) {
-      secrets.push(refresh);
-      const form = new URLSearchParams();
-      if (scope !== undefined) form.set("scope", scope);
-      form.set("service", service);
-      form.set("client_id", this.#opts.clientId ?? "docker");
-      form.set("grant_type", "refresh_token");
-      form.set("refresh_token", refresh);
-      res = await http.request({
-        method: "POST",
-        url: realmUrl.toString(),
-        headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
-        body: form.toString(),
-        maxBytes: 1024 * 1024,
-      });
-    } else {
-      const u = new URL(realmUrl);
-      if (service !== "") u.searchParams.append("service", service);
-      if (scope !== undefined && scope !== "") u.searchParams.append("scope", scope);
-      const headers: Record<string, string> = { Accept: "application/json" };
-      if (creds?.kind === "basic") {
-        secrets.push(creds.password);
-        u.searchParams.append("account", creds.username);
-        headers["Authorization"] = `Basic ${toBase64(utf8(`${creds.username}:${creds.password}`))}`;
-      }
-      res = await http.request({ method: "GET", url: u.toString(), headers, maxBytes: 1024 * 1024 });
-    }
-    this.#tokenFetches++;
-    const who = creds === undefined ? "anonymous access" : describeCredentials(creds);
-    if (res.status !== 200) {
-      const summary = redact(errorSummary(res), secrets);
-      const rejected = res.status === 401 || res.status === 403;
-      if (rejected && creds === undefined) {
-        throw new NotaryError(
-          "HTTP_UNAUTHORIZED",
-          `token server ${where} refused anonymous access for ${scope ?? service} (HTTP ${res.status}) and no credentials were found` +
-            ` (set NOTARY_AUTH, log in with docker, or pass a username and password)${summary ? `: ${summary}` : ""}`,
-          { details: { status: res.status, realm: where, scope } },
-        );
-      }
-      throw new NotaryError(
-        "AUTH_FAILED",
-        rejected
-          ? `token server ${where} rejected ${who} for ${scope ?? service} (HTTP ${res.status}): wrong username or password?${summary ? ` Server said: ${summary}` : ""}`
-          : `token server ${where} answered HTTP ${res.status} for ${who}${summary ? `: ${summary}` : ""}`,
-        { details: { status: res.status, realm: where, scope } },
-      );
-    }
-    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown; refresh_token?: unknown };
-    try {
-      body = JSON.parse(fromUtf8(res.body)) as typeof body;
-    } catch {
-      throw new NotaryError("AUTH_FAILED", `token server ${where} did not answer with JSON`, { details: { realm: where } });
-    }
-    const token =
-      typeof body.access_token === "string" && body.access_token !== ""
-        ? body.access_token
-        : typeof body.token === "string"
-          ? body.token
-          : "";
-    if (token === "") {
-      throw new NotaryError("AUTH_FAILED", `token server ${where} answered without a token`, { details: { realm: where } });
-    }
-    if (typeof body.refresh_token === "string" && body.refresh_token !== "" && creds?.kind === "identityToken") {
-      this.#refreshTokens.set(refreshKey, body.refresh_token);
-    }
-    const expiresIn =
-      typeof body.expires_in === "number" && Number.isFinite(body.expires_in) ? Math.max(body.expires_in, MIN_TOKEN_LIFETIME_S) : MIN_TOKEN_LIFETIME_S;
-    return { token, expiresAt: started + expiresIn * 1000 };
-  }
-}
-
-function suffix(res: HttpResponse): string {
-  const s = errorSummary(res);
-  return s ? ` (server said: ${s})` : "";
 }
 
 /**

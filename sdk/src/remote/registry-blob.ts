@@ -4,7 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { NotaryError } from "../errors.ts";
-import { DEFAULT_MAX_MANIFEST_BYTES, parseImageReference, registryAccess, type ResolveImageOptions } from "./registry.ts";
+import { DEFAULT_MAX_MANIFEST_BYTES, registryAccess, type ResolveImageOptions } from "./registry.ts";
+import { parseImageReference } from "./registry-ref.ts";
 
 const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
 

@@ -1,129 +1,18 @@
 /**
- * Image references (docker's normalisation, giving the GUN notary uses) and manifest resolution against an OCI /
- * Docker v2 registry: tag or digest → digest, size and media type, with the manifest bytes checked against the digest.
+ * Manifest resolution against an OCI / Docker v2 registry: tag or digest → digest, size and media type, with the
+ * manifest bytes checked against the digest. References are parsed by registry-ref.ts.
  */
 import { createHash } from "node:crypto";
 import { NotaryError } from "../errors.ts";
 import { fromUtf8 } from "../encoding.ts";
 import { createHttpClient } from "./http.ts";
-import type { HttpClient, HttpClientOptions, HttpResponse } from "./http.ts";
-import { Authenticator, resolveCredentials } from "./auth.ts";
-import type { Credentials } from "./auth.ts";
-import { DOMAIN_RE, IDENTIFIER_RE, NAME_TOTAL_LENGTH_MAX, PATH_RE } from "../metadata/gun.ts";
+import type { HttpClient, HttpClientOptions, HttpResponse } from "./http-types.ts";
+import { Authenticator } from "./auth.ts";
+import { resolveCredentials, type Credentials } from "./credentials.ts";
+import { formatImageReference, parseImageReference, registryBaseUrl, type ImageReference } from "./registry-ref.ts";
 
-// ---------------------------------------------------------------------------------------------------------------------
-// References (distribution/reference grammar, docker's ParseNormalizedNamed)
-
-export const DEFAULT_REGISTRY = "docker.io";
-const LEGACY_DEFAULT_REGISTRY = "index.docker.io";
-const DOCKER_HUB_API_HOST = "registry-1.docker.io";
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-
-export interface ImageReference {
-  /** Registry host as docker names it: `docker.io`, `ghcr.io`, `127.0.0.1:5000`. */
-  registry: string;
-  /** Repository path inside the registry: `library/alpine`, `team/app`. */
-  repository: string;
-  /** Fully normalised name, `registry/repository`: the GUN docker uses with notary. */
-  name: string;
-  /** Same as `name`. */
-  gun: string;
-  tag?: string;
-  /** `algorithm:hex`, as given. */
-  digest?: string;
-}
-
-function invalid(ref: string, why: string): NotaryError {
-  return new NotaryError("REFERENCE_INVALID", `invalid image reference ${JSON.stringify(ref.slice(0, 300))}: ${why}`, {
-    details: { reference: ref.slice(0, 300) },
-  });
-}
-
-/**
- * Parses an image reference the way docker does (`ParseNormalizedNamed`): `alpine` → `docker.io/library/alpine`,
- * `user/app` → `docker.io/user/app`, a first component with `.` or `:` (or `localhost`, or upper case) is a registry
- * host, then `:tag`, `@sha256:…`, or both (`name:tag@sha256:…`, as `Image.repoDigest` gives).
- *
- * @example
- * parseImageReference("alpine:3.19").gun            // "docker.io/library/alpine"
- * parseImageReference("127.0.0.1:5000/team/app@sha256:…").registry  // "127.0.0.1:5000"
- */
-export function parseImageReference(ref: string): ImageReference {
-  if (typeof ref !== "string" || ref === "") throw invalid(String(ref), "empty reference");
-  if (ref !== ref.trim()) throw invalid(ref, "leading or trailing whitespace");
-  if (IDENTIFIER_RE.test(ref)) throw invalid(ref, "a 64-character hex string is an image ID, not a repository name");
-
-  let rest = ref;
-  let digest: string | undefined;
-  const at = rest.indexOf("@");
-  if (at !== -1) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest)) throw invalid(ref, `bad digest ${JSON.stringify(digest)}`);
-    const [alg, hex] = digest.split(":") as [string, string];
-    if (alg === "sha256" && !/^[a-f0-9]{64}$/.test(hex)) throw invalid(ref, "sha256 digests have 64 lower-case hex digits");
-    if (alg === "sha512" && !/^[a-f0-9]{128}$/.test(hex)) throw invalid(ref, "sha512 digests have 128 lower-case hex digits");
-  }
-  let tag: string | undefined;
-  const lastColon = rest.lastIndexOf(":");
-  if (lastColon > rest.lastIndexOf("/")) {
-    tag = rest.slice(lastColon + 1);
-    rest = rest.slice(0, lastColon);
-    if (!TAG_RE.test(tag)) throw invalid(ref, `bad tag ${JSON.stringify(tag)}`);
-  }
-  if (rest === "") throw invalid(ref, "no repository name");
-
-  // splitDockerDomain
-  let registry: string;
-  let repository: string;
-  const slash = rest.indexOf("/");
-  const first = slash === -1 ? "" : rest.slice(0, slash);
-  if (slash === -1 || (!/[.:]/.test(first) && first !== "localhost" && first.toLowerCase() === first)) {
-    registry = DEFAULT_REGISTRY;
-    repository = rest;
-  } else {
-    registry = first;
-    repository = rest.slice(slash + 1);
-  }
-  if (registry === LEGACY_DEFAULT_REGISTRY) registry = DEFAULT_REGISTRY;
-  if (registry === DEFAULT_REGISTRY && !repository.includes("/")) repository = `library/${repository}`;
-
-  if (repository.toLowerCase() !== repository) throw invalid(ref, "repository name must be lowercase");
-  if (!DOMAIN_RE.test(registry)) throw invalid(ref, `bad registry host ${JSON.stringify(registry)}`);
-  if (!PATH_RE.test(repository)) throw invalid(ref, `bad repository path ${JSON.stringify(repository)}`);
-  const name = `${registry}/${repository}`;
-  if (name.length > NAME_TOTAL_LENGTH_MAX) throw invalid(ref, `name longer than ${NAME_TOTAL_LENGTH_MAX} characters`);
-
-  const out: ImageReference = { registry, repository, name, gun: name };
-  if (tag !== undefined) out.tag = tag;
-  if (digest !== undefined) out.digest = digest;
-  return out;
-}
-
-/** `name[:tag][@digest]`. */
-export function formatImageReference(r: Pick<ImageReference, "name" | "tag" | "digest">): string {
-  return `${r.name}${r.tag !== undefined ? `:${r.tag}` : ""}${r.digest !== undefined ? `@${r.digest}` : ""}`;
-}
-
-/** True for hosts docker treats as local (`localhost`, 127.0.0.0/8, `::1`): plain HTTP is used for them. */
-export function isLoopbackHost(hostWithPort: string): boolean {
-  let host = hostWithPort;
-  if (host.startsWith("[")) host = host.slice(1, host.indexOf("]"));
-  else if (host.includes(":")) host = host.slice(0, host.lastIndexOf(":"));
-  host = host.toLowerCase();
-  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-/** Base URL of a registry's API: `https://registry-1.docker.io` for docker.io, `http://` for loopback or `insecure`. */
-export function registryBaseUrl(registry: string, opts: { insecure?: boolean } = {}): string {
-  if (registry === DEFAULT_REGISTRY) return `https://${DOCKER_HUB_API_HOST}`;
-  const scheme = opts.insecure === true || isLoopbackHost(registry) ? "http" : "https";
-  return `${scheme}://${registry}`;
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Resolution
+export { DEFAULT_REGISTRY, formatImageReference, isLoopbackHost, parseImageReference, registryBaseUrl } from "./registry-ref.ts";
+export type { ImageReference } from "./registry-ref.ts";
 
 export const MEDIA_TYPES = {
   dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
@@ -245,6 +134,77 @@ export function registryAccess(ref: ImageReference, opts: ResolveImageOptions): 
   return { base, http, auth };
 }
 
+/** What to ask the registry for: the manifest URL, the reference as the user gave it (for messages), the tag. */
+interface ManifestTarget {
+  ref: ImageReference;
+  /** The tag asked for: `latest` when the reference had neither tag nor digest. */
+  tag: string | undefined;
+  url: string;
+  where: string;
+}
+
+function manifestTarget(ref: ImageReference, base: string): ManifestTarget {
+  const tag = ref.tag ?? (ref.digest === undefined ? "latest" : undefined);
+  const url = `${base}/v2/${ref.repository}/manifests/${ref.digest ?? tag!}`;
+  const where = formatImageReference({ name: ref.name, ...(tag === undefined ? {} : { tag }), ...(ref.digest === undefined ? {} : { digest: ref.digest }) });
+  return { ref, tag, url, where };
+}
+
+/** `GET`/`HEAD /v2/<repo>/manifests/<ref>` with pull access; anything but 200 is HTTP_NOT_FOUND or REGISTRY_ERROR. */
+async function fetchManifest(http: HttpClient, auth: Authenticator, t: ManifestTarget, method: "GET" | "HEAD", maxBytes: number): Promise<HttpResponse> {
+  const scope = { repository: t.ref.repository, actions: "pull" };
+  const res = await auth.request(http, { method, url: t.url, headers: { Accept: MANIFEST_ACCEPT }, maxBytes }, { scope });
+  if (res.status === 200) return res;
+  const registry = t.ref.registry;
+  if (res.status === 404) {
+    throw new NotaryError("HTTP_NOT_FOUND", `manifest for ${t.where} was not found in registry ${registry}${method === "GET" && summary(res) ? ` (${summary(res)})` : ""}`, {
+      details: { status: 404, reference: t.where, registry },
+    });
+  }
+  throw new NotaryError("REGISTRY_ERROR", `registry ${registry} answered HTTP ${res.status} for ${t.where}${summary(res) ? `: ${summary(res)}` : ""}`, {
+    details: { status: res.status, reference: t.where, registry },
+  });
+}
+
+/** A HEAD answer's digest, size and type (unverified), or undefined when the registry did not send them. */
+function fromHeaders(t: ManifestTarget, res: HttpResponse): { digest: string; size: number; mediaType: string } | undefined {
+  const headerDigest = res.headers["docker-content-digest"];
+  const length = res.headers["content-length"];
+  const digest = t.ref.digest ?? (headerDigest !== undefined && HEADER_DIGEST_RE.test(headerDigest) ? headerDigest : undefined);
+  if (digest === undefined || length === undefined || !/^\d+$/.test(length)) return undefined;
+  if (t.ref.digest !== undefined && headerDigest !== undefined && headerDigest !== t.ref.digest) {
+    throw mismatch(t.where, t.ref.digest, headerDigest, "the registry's Docker-Content-Digest header");
+  }
+  return { digest, size: Number(length), mediaType: mediaTypeOf(undefined, res.headers["content-type"]) };
+}
+
+/**
+ * The digest of the manifest bytes, checked: by digest against the one asked for, by tag against the registry's
+ * `Docker-Content-Digest` when sent (else the sha256 of the bytes).
+ */
+function verifiedDigest(t: ManifestTarget, res: HttpResponse): string {
+  const body = res.body;
+  const headerDigest = res.headers["docker-content-digest"];
+  if (t.ref.digest !== undefined) {
+    const alg = t.ref.digest.slice(0, t.ref.digest.indexOf(":"));
+    if (alg !== "sha256" && alg !== "sha512") {
+      throw new NotaryError("REFERENCE_INVALID", `cannot verify a ${alg} digest (only sha256 and sha512)`, { details: { reference: t.where } });
+    }
+    const actual = digestOf(alg, body);
+    if (actual !== t.ref.digest) throw mismatch(t.where, t.ref.digest, actual, "the digest asked for");
+    return t.ref.digest;
+  }
+  if (headerDigest === undefined || headerDigest === "") return digestOf("sha256", body);
+  if (!HEADER_DIGEST_RE.test(headerDigest)) {
+    throw new NotaryError("REGISTRY_ERROR", `registry ${t.ref.registry} sent a malformed Docker-Content-Digest for ${t.where}`, {
+      details: { reference: t.where, registry: t.ref.registry },
+    });
+  }
+  const actual = digestOf(headerDigest.slice(0, headerDigest.indexOf(":")), body);
+  if (actual !== headerDigest) throw mismatch(t.where, headerDigest, actual, "the registry's Docker-Content-Digest header");
+  return headerDigest;
+}
+
 /**
  * Resolves a tag or digest to the manifest's digest, size and media type (`GET /v2/<repo>/manifests/<ref>`, Accept:
  * Docker v2 manifest and list, OCI manifest and index). The bytes are hashed: by digest they must match the digest
@@ -257,76 +217,17 @@ export function registryAccess(ref: ImageReference, opts: ResolveImageOptions): 
 export async function resolveImage(reference: string, opts: ResolveImageOptions = {}): Promise<ResolvedImage> {
   const ref = parseImageReference(reference);
   const { base, http, auth } = registryAccess(ref, opts);
-  const tag = ref.tag ?? (ref.digest === undefined ? "latest" : undefined);
-  const target = ref.digest ?? tag!;
-  const url = `${base}/v2/${ref.repository}/manifests/${target}`;
-  const scope = { repository: ref.repository, actions: "pull" };
+  const t = manifestTarget(ref, base);
   const maxBytes = opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
-  const where = `${formatImageReference({ name: ref.name, ...(tag === undefined ? {} : { tag }), ...(ref.digest === undefined ? {} : { digest: ref.digest }) })}`;
-
-  const fetch = async (method: "GET" | "HEAD"): Promise<HttpResponse> => {
-    const res = await auth.request(http, { method, url, headers: { Accept: MANIFEST_ACCEPT }, maxBytes }, { scope });
-    if (res.status === 200) return res;
-    if (res.status === 404) {
-      throw new NotaryError("HTTP_NOT_FOUND", `manifest for ${where} was not found in registry ${ref.registry}${method === "GET" && summary(res) ? ` (${summary(res)})` : ""}`, {
-        details: { status: 404, reference: where, registry: ref.registry },
-      });
-    }
-    throw new NotaryError("REGISTRY_ERROR", `registry ${ref.registry} answered HTTP ${res.status} for ${where}${summary(res) ? `: ${summary(res)}` : ""}`, {
-      details: { status: res.status, reference: where, registry: ref.registry },
-    });
-  };
-
+  const info = { registry: ref.registry, repository: ref.repository, name: ref.name, ...(t.tag === undefined ? {} : { tag: t.tag }) };
   try {
-    const info: Omit<ResolvedImage, "digest" | "size" | "mediaType"> = {
-      registry: ref.registry,
-      repository: ref.repository,
-      name: ref.name,
-      ...(tag === undefined ? {} : { tag }),
-    };
     if (opts.method === "HEAD") {
-      const res = await fetch("HEAD");
-      const headerDigest = res.headers["docker-content-digest"];
-      const length = res.headers["content-length"];
-      const digest = ref.digest ?? (headerDigest !== undefined && HEADER_DIGEST_RE.test(headerDigest) ? headerDigest : undefined);
-      if (digest !== undefined && length !== undefined && /^\d+$/.test(length)) {
-        if (ref.digest !== undefined && headerDigest !== undefined && headerDigest !== ref.digest) {
-          throw mismatch(where, ref.digest, headerDigest, "the registry's Docker-Content-Digest header");
-        }
-        return { ...info, digest, size: Number(length), mediaType: mediaTypeOf(undefined, res.headers["content-type"]) };
-      }
+      const head = fromHeaders(t, await fetchManifest(http, auth, t, "HEAD", maxBytes));
+      if (head !== undefined) return { ...info, ...head };
     }
-    const res = await fetch("GET");
-    const body = res.body;
-    const headerDigest = res.headers["docker-content-digest"];
-    let digest: string;
-    if (ref.digest !== undefined) {
-      const alg = ref.digest.slice(0, ref.digest.indexOf(":"));
-      if (alg !== "sha256" && alg !== "sha512") {
-        throw new NotaryError("REFERENCE_INVALID", `cannot verify a ${alg} digest (only sha256 and sha512)`, { details: { reference: where } });
-      }
-      const actual = digestOf(alg, body);
-      if (actual !== ref.digest) throw mismatch(where, ref.digest, actual, "the digest asked for");
-      digest = ref.digest;
-    } else if (headerDigest !== undefined && headerDigest !== "") {
-      if (!HEADER_DIGEST_RE.test(headerDigest)) {
-        throw new NotaryError("REGISTRY_ERROR", `registry ${ref.registry} sent a malformed Docker-Content-Digest for ${where}`, {
-          details: { reference: where, registry: ref.registry },
-        });
-      }
-      const actual = digestOf(headerDigest.slice(0, headerDigest.indexOf(":")), body);
-      if (actual !== headerDigest) throw mismatch(where, headerDigest, actual, "the registry's Docker-Content-Digest header");
-      digest = headerDigest;
-    } else {
-      digest = digestOf("sha256", body);
-    }
-    return {
-      ...info,
-      digest,
-      size: body.length,
-      mediaType: mediaTypeOf(body, res.headers["content-type"]),
-      manifestBytes: body,
-    };
+    const res = await fetchManifest(http, auth, t, "GET", maxBytes);
+    const digest = verifiedDigest(t, res);
+    return { ...info, digest, size: res.body.length, mediaType: mediaTypeOf(res.body, res.headers["content-type"]), manifestBytes: res.body };
   } finally {
     if (opts.http === undefined) await http.close();
   }

@@ -1,6 +1,6 @@
 /** Glue: a `Transport` for notary-server requests over the shared HTTP client and registry-token authenticator. */
 import { authedRequest, type Authenticator } from "./auth.ts";
-import type { HttpClient } from "./http.ts";
+import type { HttpClient } from "./http-types.ts";
 import type { Transport } from "./notary-server.ts";
 
 export function createTransport(http: HttpClient, auth: Authenticator | undefined, gun: string): Transport {

@@ -431,3 +431,21 @@ test("10,000 targets added in one draft: completes, and the file verifies under 
   assert.equal(lookupTarget(r.state, "bulk/9999")!.meta.length, 9999);
   assert.equal(r.state.snapshot.signed.meta["targets"]!.length, t.file.bytes.length);
 });
+
+test("removeTarget and witness of root/snapshot: idempotent, copy-on-write (the verified models are never changed)", async () => {
+  const h = await adopt("notary-basic");
+  const verified = h.state.roles.get("targets")!.file.signed;
+  const name = Object.keys(verified.targets)[0]!;
+  const draft = draftOf(h.state);
+  applyChange(draft, { type: "removeTarget", role: "targets", name: "no-such-target" });
+  assert.equal(draft.dirty.size, 0, "removing an absent target changes nothing");
+  applyChange(draft, { type: "removeTarget", role: "targets", name });
+  assert.deepEqual([...draft.dirty], ["targets"]);
+  assert.ok(!(name in draft.targets.get("targets")!.targets));
+  assert.ok(name in verified.targets, "the verified targets keep the target");
+  applyChange(draft, { type: "witness", role: "root" });
+  applyChange(draft, { type: "witness", role: "snapshot" });
+  assert.deepEqual([...draft.dirty].sort(), ["root", "snapshot", "targets"]);
+  assert.equal(draft.root, h.state.root.signed, "a witnessed root is re-signed by finalizeDraft, not copied here");
+  assert.throws(() => applyChange(draft, { type: "witness", role: "targets/nobody" }), INVALID);
+});

@@ -3,13 +3,8 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import {
-  formatImageReference,
-  isLoopbackHost,
-  parseImageReference,
-  registryBaseUrl,
-  resolveImage,
-} from "../../../sdk/src/remote/registry.ts";
+import { formatImageReference, isLoopbackHost, parseImageReference, registryBaseUrl } from "../../../sdk/src/remote/registry-ref.ts";
+import { resolveImage } from "../../../sdk/src/remote/registry.ts";
 import { createHttpClient } from "../../../sdk/src/remote/http.ts";
 import { isNotaryError } from "../../../sdk/src/errors.ts";
 
