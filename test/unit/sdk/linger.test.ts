@@ -1,7 +1,7 @@
 // StagingPace: how long a group commit waits for more staged changes, from the pace of the stagings so far.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StagingPace, LINGER_QUIET_MS, LINGER_MIN_QUIET_MS, LINGER_PACE_STAGES } from "../../../sdk/src/trust/linger.ts";
+import { StagingPace, LINGER_QUIET_MS, LINGER_MIN_QUIET_MS, LINGER_PACE_STAGES } from "../../../sdk/src/publish/linger.ts";
 
 function paced(gaps: number[], start = 1000): StagingPace {
   const p = new StagingPace();

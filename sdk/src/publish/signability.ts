@@ -5,9 +5,10 @@
 import { NotaryError } from "../errors.ts";
 import { canonicalKeyIdOfJson } from "../crypto/keys.ts";
 import type { PrivateKey } from "../crypto/sign.ts";
-import { findDelegation, type Change, type Draft } from "./changes.ts";
-import { parentRole } from "./roles.ts";
-import type { KeyJson } from "./types.ts";
+import { createDraft, findDelegation, type Change, type Draft } from "../metadata/changes.ts";
+import { parentRole } from "../metadata/roles.ts";
+import type { KeyJson } from "../metadata/types.ts";
+import type { RepoState } from "../trust/state.ts";
 
 /** The role whose signature a change needs: the role itself, a delegation's parent, or root. */
 export function signingRoles(c: Change): string[] {
@@ -63,5 +64,31 @@ export function assertCanSign(draft: Draft, changes: readonly Change[], keys: re
         { details: { role, expectedKeyIds: [...ids] } },
       );
     }
+  }
+}
+
+/**
+ * Whether keys can make changes, as a verified state delegates the roles: answered once per state and question, since
+ * many owners ask the same one (a thousand tags, one signer key).
+ */
+export class SignabilityAnswers {
+  readonly #answers = new WeakMap<RepoState, Map<string, boolean>>();
+
+  canSign(state: RepoState, changes: readonly Change[], keys: readonly PrivateKey[]): boolean {
+    const key = signabilityKey(changes, keys);
+    let answers = this.#answers.get(state);
+    if (!answers) this.#answers.set(state, (answers = new Map()));
+    let ok = answers.get(key);
+    if (ok === undefined) {
+      const draft = createDraft(state.root.signed, [...state.roles].map(([k, v]) => [k, v.file.signed]), [...state.roles].map(([k, v]) => [k, v.paths]));
+      try {
+        assertCanSign(draft, changes, keys);
+        ok = true;
+      } catch {
+        ok = false;
+      }
+      answers.set(key, ok);
+    }
+    return ok;
   }
 }

@@ -3,11 +3,11 @@
  * changes cannot be applied, or whose own keys cannot sign the roles it changes, is rejected alone; the others go on.
  */
 import { applyChange, createDraft, type Change, type Draft } from "../metadata/changes.ts";
-import { assertCanSign, signabilityKey } from "../metadata/signability.ts";
+import { assertCanSign, signabilityKey } from "./signability.ts";
 import { validateChanges } from "../metadata/validate.ts";
 import type { PrivateKey } from "../crypto/sign.ts";
 import type { Targets } from "../metadata/types.ts";
-import type { RepoState } from "./update.ts";
+import type { RepoState } from "../trust/state.ts";
 
 export type BatchItem = {
   /** The changes, or a function computing them from the state the publish starts from. */
