@@ -6,17 +6,20 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import * as pulumi from "@pulumi/pulumi";
 import { startNotaryServer, type NotaryServer } from "../support/stack.ts";
 import { startProviderHost, type DynamicHost } from "../support/dynhost.ts";
 import { requestCursor, isPublish } from "../support/server-log.ts";
-import { simulateEngine, pool } from "../support/engine-sim.ts";
 import { providers } from "../../dist/provider/src/providers.js";
 import { NotaryClient, PrivateKey, listTargets } from "../../dist/sdk/src/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const N = Number(process.env["SCALE_N"] ?? 120);
 const PARALLEL = 8;
+
+/** `step` over items, at most PARALLEL at once: how the engine's step executor runs creates, reads and checks. */
+const inParallel = <T>(items: readonly T[], step: (t: T) => Promise<unknown>) => Readable.from(items).map(step, { concurrency: PARALLEL }).toArray();
 
 let server: NotaryServer;
 const hosts: DynamicHost[] = [];
@@ -81,16 +84,13 @@ test(`${N} new SignedTags checked ahead of their creates go out in one publish; 
   const cursor = requestCursor(() => server.log());
   const urn = (i: number) => up.urn("pulumi-nodejs:dynamic/notary:SignedTag", `t${i}`);
   const states = new Map<number, { id: string; props: Record<string, unknown> }>();
-  await simulateEngine(
-    [...Array(N).keys()],
-    PARALLEL,
-    (i) => up.check(urn(i), {}, tag(r, `t${i}`)),
-    async (i, checked) => {
-      const c = await up.create(urn(i), (checked as { inputs: Record<string, unknown> }).inputs);
-      states.set(i, { id: c.id, props: c.properties });
-    },
-    { checkAllFirst: true },
-  );
+  // The step generator checks every registration in turn, ahead of the creates the executor runs in parallel.
+  const checked: { i: number; inputs: Record<string, unknown> }[] = [];
+  for (const i of Array(N).keys()) checked.push({ i, inputs: (await up.check(urn(i), {}, tag(r, `t${i}`))).inputs });
+  await inParallel(checked, async ({ i, inputs }) => {
+    const c = await up.create(urn(i), inputs);
+    states.set(i, { id: c.id, props: c.properties });
+  });
   await new Promise((res) => setTimeout(res, 200));
   const reqs = cursor.since();
   assert.equal(reqs.filter(isPublish).length, 1, "every staged change rode along with the first publish");
@@ -100,7 +100,7 @@ test(`${N} new SignedTags checked ahead of their creates go out in one publish; 
 
   // `pulumi preview` (a new host): check + diff of every unchanged tag, no HTTP request at all.
   const pv = await host();
-  await pool([...states.entries()], PARALLEL, async ([i, s]) => {
+  await inParallel([...states.entries()], async ([i, s]) => {
     const checked = await pv.check(urn(i), s.props, tag(r, `t${i}`));
     const d = await pv.diff(urn(i), s.id, s.props, checked.inputs);
     assert.equal(d.changes, "DIFF_NONE");
@@ -110,7 +110,7 @@ test(`${N} new SignedTags checked ahead of their creates go out in one publish; 
 
   // `pulumi refresh` (a new host): N reads, one verified fetch of the repository.
   const rf = await host();
-  await pool([...states.entries()], PARALLEL, async ([i, s]) => {
+  await inParallel([...states.entries()], async ([i, s]) => {
     const read = await rf.read(urn(i), s.id, s.props);
     assert.equal(read.id, s.id);
   });
@@ -143,14 +143,10 @@ test("two concurrent runs (two provider hosts) signing different tags of one GUN
   const half = N / 2;
   await Promise.all(
     [a, b].map((h, k) =>
-      simulateEngine(
-        [...Array(half).keys()],
-        PARALLEL,
-        (i) => h.check(h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-${i}`), {}, tag(r, `r${k}-${i}`)),
-        async (i, c) => {
-          await h.create(h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-${i}`), (c as { inputs: Record<string, unknown> }).inputs);
-        },
-      ),
+      inParallel([...Array(half).keys()], async (i) => {
+        const urn = h.urn("pulumi-nodejs:dynamic/notary:SignedTag", `r${k}-${i}`);
+        await h.create(urn, (await h.check(urn, {}, tag(r, `r${k}-${i}`))).inputs);
+      }),
     ),
   );
   const signed = await signedTags(r.gun, r.trustedRoot);

@@ -12,22 +12,15 @@
  * - After a signer restart, notary-server's gRPC client needs about 1 s (its reconnect back-off) to reach it again; until
  *   then every request needing a key fails: publish answers 400 "…validation: rpc error: code = Unavailable…",
  *   `timestamp.key` 500, while `/_notary_server/health` still says 200. `untilServerSigns` waits that out.
- *
- * @example
- * const pg = await startPostgres();
- * const signer = await startNotarySigner({ postgres: pg });
- * const server = await startNotaryServer({ postgresUrl: pg.url, signer });
- * after(async () => { await server.stop(); await signer.stop(); await pg.stop(); });
  */
 import { writeFile } from "node:fs/promises";
-import http2 from "node:http2";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { postgresBinDir, type Postgres } from "./postgres.ts";
-import { httpRequest, launchDaemon, makeTempDir, makeTlsMaterial, removeTempDir, runProcess, withPortRetry } from "./stack.ts";
-import type { NotaryServer } from "./stack.ts";
+import { psql, type Postgres } from "./postgres.ts";
+import { httpRequest, launchDaemon, makeTempDir, makeTlsMaterial, removeTempDir, withPortRetry, type NotaryServer } from "./stack.ts";
 
 /** The table notary-signer 0.7.0 reads and writes (upstream migrations/signer/postgresql, checked against its SQL). */
-export const SIGNER_SCHEMA = `
+const SIGNER_SCHEMA = `
 CREATE TABLE private_keys (
   id serial PRIMARY KEY,
   created_at timestamp NULL DEFAULT NULL,
@@ -48,9 +41,9 @@ CREATE TABLE private_keys (
 );
 `;
 
-export const NOTARY_SIGNER_BIN = "/usr/bin/notary-signer";
+const NOTARY_SIGNER_BIN = "/usr/bin/notary-signer";
 /** `storage.default_alias`; its passphrase is the environment variable NOTARY_SIGNER_HARNESS. */
-export const SIGNER_ALIAS = "harness";
+const SIGNER_ALIAS = "harness";
 const SIGNER_PASSPHRASE = "signerpass123"; // test-only value
 
 export interface NotarySigner {
@@ -67,7 +60,6 @@ export interface NotarySigner {
   dbUrl: string;
   /** The temp dir holding config.json, the log and the TLS material. */
   dir: string;
-  configFile: string;
   /** The signer's JSON log so far, across restarts (kept after stop). */
   log(): string;
   /** Stops notary-signer by pid and starts it again (same config, port and database); `pid` changes, keys stay. */
@@ -78,56 +70,28 @@ export interface NotarySigner {
 
 let databases = 0;
 
-/** Runs SQL in database `db` of the cluster with psql; throws with stderr unless it exits 0. */
-async function psql(pg: Postgres, db: string, sql: string): Promise<void> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("PG")) env[k] = v;
-  const args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(pg.port), "-U", "postgres", "-d", db, "-c", sql];
-  const r = await runProcess(path.join(postgresBinDir(), "psql"), args, { env, timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`psql -d ${db} failed (exit ${r.code}): ${r.stderr}`);
-}
+// @pulumi/pulumi's grpc-js, for the health check.
+const grpc = createRequire(createRequire(import.meta.url).resolve("@pulumi/pulumi/package.json"))("@grpc/grpc-js");
 
-/**
- * Resolves once `grpc.health.v1.Health/Check` (all services) answers SERVING over TLS verified with `caPem`; throws
- * otherwise (1 s limit). The request is the empty HealthCheckRequest; SERVING is the message `08 01`.
- */
+/** Resolves once `grpc.health.v1.Health/Check` (all services) answers SERVING (`08 01`) over TLS verified with `caPem`. */
 async function grpcHealthCheck(host: string, caPem: string): Promise<void> {
-  const session = http2.connect(`https://${host}`, { ca: caPem });
+  const client = new grpc.Client(host, grpc.credentials.createSsl(Buffer.from(caPem)));
+  const raw = (b: Buffer): Buffer => b;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("gRPC health check timed out")), 1_000);
-      const done = (e?: Error): void => {
-        clearTimeout(timer);
-        if (e === undefined) resolve();
-        else reject(e);
-      };
-      session.once("error", done);
-      const req = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Check", "content-type": "application/grpc", te: "trailers" });
-      const chunks: Buffer[] = [];
-      let status: string | undefined;
-      req.on("response", (headers) => (status = headers["grpc-status"]?.toString() ?? status));
-      req.on("trailers", (trailers) => (status = trailers["grpc-status"]?.toString() ?? status));
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.once("error", done);
-      req.once("end", () => {
-        const body = Buffer.concat(chunks);
-        if (status !== "0") done(new Error(`gRPC health check: grpc-status ${status ?? "missing"}`));
-        else if (!body.subarray(5).equals(Buffer.from([0x08, 0x01]))) done(new Error(`gRPC health check: not SERVING (${body.toString("hex")})`));
-        else done();
-      });
-      req.end(Buffer.alloc(5)); // uncompressed, length 0
-    });
+    const body = await new Promise<Buffer>((resolve, reject) =>
+      client.makeUnaryRequest("/grpc.health.v1.Health/Check", raw, raw, Buffer.alloc(0), { deadline: Date.now() + 1_000 }, (e: Error | null, r: Buffer) => (e ? reject(e) : resolve(r))),
+    );
+    if (!body.equals(Buffer.from([0x08, 0x01]))) throw new Error(`gRPC health check: not SERVING (${body.toString("hex")})`);
   } finally {
-    session.destroy();
+    client.close();
   }
 }
 
 /**
  * Creates database `notarysigner` (`notarysigner_2`, … for further signers on the same cluster) with SIGNER_SCHEMA,
  * starts notary-signer on a free 127.0.0.1 port with PostgreSQL storage, and waits for its gRPC health service.
- * @example const signer = await startNotarySigner({ postgres: pg }); const server = await startNotaryServer({ signer });
  */
-export async function startNotarySigner(opts: { postgres: Postgres; logLevel?: "debug" | "info" | "warn" | "error" }): Promise<NotarySigner> {
+export async function startNotarySigner(opts: { postgres: Postgres }): Promise<NotarySigner> {
   const pg = opts.postgres;
   const db = ++databases === 1 ? "notarysigner" : `notarysigner_${databases}`;
   const dbUrl = `postgres://postgres@127.0.0.1:${pg.port}/${db}?sslmode=disable`;
@@ -141,7 +105,7 @@ export async function startNotarySigner(opts: { postgres: Postgres; logLevel?: "
       const config = {
         server: { grpc_addr: host, tls_cert_file: tls.certFile, tls_key_file: tls.keyFile },
         storage: { backend: "postgres", db_url: dbUrl, default_alias: SIGNER_ALIAS },
-        logging: { level: opts.logLevel ?? "info" },
+        logging: { level: "info" },
       };
       const configFile = path.join(dir, "config.json");
       await writeFile(configFile, JSON.stringify(config, null, 2));
@@ -163,7 +127,6 @@ export async function startNotarySigner(opts: { postgres: Postgres; logLevel?: "
         caPem: tls.caPem,
         dbUrl,
         dir,
-        configFile,
         ...daemon,
         restart: async () => void (signer.pid = await restart()),
       };

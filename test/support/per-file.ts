@@ -2,13 +2,7 @@
 import { before, after } from "node:test";
 import { startNotaryServer, type NotaryServer, type NotaryServerOptions } from "./stack.ts";
 
-/**
- * The file's server, usable as a plain `NotaryServer` from inside tests (it exists once `before` has run).
- *
- * @example
- * const server = notaryServerPerFile({ tls: true });
- * test("…", async () => { const client = new NotaryClient({ url: server.url }); });
- */
+/** The file's server, usable as a plain `NotaryServer` from inside tests (it exists once `before` has run). */
 export function notaryServerPerFile(opts: NotaryServerOptions = {}): NotaryServer {
   let started: NotaryServer | undefined;
   before(async () => {

@@ -9,11 +9,6 @@
  *   user (the per-process dir of makeTempDir is root-only).
  * - Never leaves a cluster running: every failure path stops it, and a watchdog (stack.ts `spawnWatchdog`) stops it and
  *   removes its dir when this Node process dies without calling `stop()`.
- *
- * @example
- * const pg = await startPostgres();
- * after(() => pg.stop());
- * const server = await startNotaryServer({ postgresUrl: pg.url });
  */
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -33,7 +28,7 @@ export interface Postgres {
 }
 
 /** The schema notary-server 0.7.0 reads and writes (checked against its SQL in the PostgreSQL statement log). */
-export const NOTARY_SCHEMA = `
+const NOTARY_SCHEMA = `
 CREATE TABLE tuf_files (
   id serial PRIMARY KEY,
   created_at timestamp NULL DEFAULT NULL,
@@ -100,6 +95,12 @@ async function run([bin, args]: [string, string[]], dir: string): Promise<string
   throw new Error(`${bin} ${args.join(" ")} failed (exit ${r.code}${r.timedOut ? ", timed out" : ""}): ${r.stderr}\n--- postgres.log ---\n${log}`);
 }
 
+/** Runs SQL in database `db` of the cluster with psql; throws with stderr unless it exits 0. */
+export async function psql(pg: Pick<Postgres, "port" | "dir">, db: string, sql: string): Promise<void> {
+  const args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(pg.port), "-U", "postgres", "-d", db, "-c", sql];
+  await run([path.join(postgresBinDir(), "psql"), args], pg.dir);
+}
+
 /** `pg_ctl stop`: fast (rolls back open sessions), immediate if that fails. Never throws. */
 async function stopCluster(binDir: string, dir: string): Promise<void> {
   const data = path.join(dir, "data");
@@ -155,12 +156,8 @@ export async function startPostgres(): Promise<Postgres> {
     const initdb = ["-D", path.join(dir, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale", "--no-sync"];
     await run(asPgUser(binDir, "initdb", initdb), dir);
     const port = await startOnFreePort(binDir, dir);
-    const psql = (db: string, sql: string): [string, string[]] => [
-      path.join(binDir, "psql"),
-      ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", db, "-c", sql],
-    ];
-    await run(psql("postgres", `CREATE DATABASE ${DB}`), dir);
-    await run(psql(DB, NOTARY_SCHEMA), dir);
+    await psql({ port, dir }, "postgres", `CREATE DATABASE ${DB}`);
+    await psql({ port, dir }, DB, NOTARY_SCHEMA);
     let stopping: Promise<void> | undefined;
     return { url: `postgres://postgres@127.0.0.1:${port}/${DB}?sslmode=disable`, port, dir, stop: () => (stopping ??= cleanup()) };
   } catch (e) {

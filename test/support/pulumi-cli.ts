@@ -7,12 +7,6 @@
  * name gets a random suffix, so its config file (`Pulumi.<stack>.yaml`, git-ignored) never meets another run's;
  * `remove()` deletes it with the stack. Every engine command writes the engine's event log (`--event-log`, which the
  * CLI offers when PULUMI_DEBUG_COMMANDS is set), which the tests read for steps and diagnostics.
- *
- * @example
- * const s = await PulumiStack.init({ dir: "examples/quickstart", stack: "dev" });
- * await s.setConfig({ "notary:serverUrl": url, "notary-quickstart:gun": gun });
- * const up = await s.up();                       // throws PulumiCommandError unless it exits 0
- * assert.match(up.stdout, /Resources:\n\s+\+ 7 created/);
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -31,15 +25,13 @@ export function hasPulumiCli(): boolean {
   return existsSync(path.join(PULUMI_BIN, "pulumi")) && existsSync(path.join(PULUMI_BIN, "pulumi-language-nodejs"));
 }
 
-/** One engine event of `--event-log` (pulumi/pulumi sdk/go/common/apitype/events.go: EngineEvent). */
+/** One engine event of `--event-log` (pulumi/pulumi sdk/go/common/apitype/events.go: EngineEvent), as far as read. */
 export interface EngineEvent {
-  sequence: number;
   timestamp: number;
-  resourcePreEvent?: { metadata: StepMetadata; planning?: boolean };
-  resOutputsEvent?: { metadata: StepMetadata; planning?: boolean };
-  resOpFailedEvent?: { metadata: StepMetadata; status: number; steps: number };
-  diagnosticEvent?: { urn?: string; prefix?: string; message: string; color: string; severity: string; ephemeral?: boolean };
-  summaryEvent?: { maybeCorrupt: boolean; durationSeconds: number; resourceChanges: Record<string, number> };
+  resourcePreEvent?: { metadata: StepMetadata };
+  resOutputsEvent?: { metadata: StepMetadata };
+  diagnosticEvent?: { urn?: string; prefix?: string; message: string; severity: string };
+  summaryEvent?: { resourceChanges: Record<string, number> };
   [other: string]: unknown;
 }
 
@@ -50,9 +42,6 @@ export interface StepMetadata {
   old?: StepState;
   new?: StepState;
   keys?: string[];
-  diffs?: string[];
-  detailedDiff?: Record<string, { kind: string; inputDiff: boolean }>;
-  logical?: boolean;
 }
 
 export interface StepState {
@@ -92,7 +81,7 @@ export interface CommandOptions {
 
 export class PulumiStack {
   private commands = 0;
-
+  private backend = "";
   /** The project directory (holds Pulumi.yaml). */
   readonly dir: string;
   readonly stack: string;
@@ -118,8 +107,6 @@ export class PulumiStack {
     await s.run(["stack", "init", s.stack, "--secrets-provider", "passphrase"]);
     return s;
   }
-
-  private backend = "";
 
   /** The stack's config file, in the project directory. */
   get configFile(): string {
@@ -213,7 +200,6 @@ export class PulumiStack {
     const r = await this.run(["stack", "output", "--json", "--show-secrets"]);
     return JSON.parse(r.stdout) as Record<string, unknown>;
   }
-
 }
 
 /** `pulumi stack export`'s document (apitype.UntypedDeployment with a version 3 deployment). */
@@ -247,15 +233,13 @@ function cpuOf(r: RunResult): { stderr: string; cpuMs: number } {
 }
 
 async function readEvents(file: string): Promise<EngineEvent[]> {
-  if (!existsSync(file)) return [];
-  const out: EngineEvent[] = [];
-  for (const line of (await readFile(file, "utf8")).split("\n")) {
-    if (!line.trim()) continue;
+  const lines = existsSync(file) ? (await readFile(file, "utf8")).split("\n") : [];
+  // The last line of a killed command may be torn.
+  return lines.filter((l) => l.trim()).flatMap((l) => {
     try {
-      out.push(JSON.parse(line) as EngineEvent);
+      return [JSON.parse(l) as EngineEvent];
     } catch {
-      /* a torn last line of a killed command */
+      return [];
     }
-  }
-  return out;
+  });
 }

@@ -1,24 +1,11 @@
 /**
- * The real-server test stack used by every integration test: the Debian `notary-server`, the Go `notary` client, the
- * docker CLI (no daemon), Debian's `docker-registry` (distribution v2.8) and an in-process Docker token issuer, all on
- * 127.0.0.1 only.
- *
- * Rules this file keeps (see notary-v1-reference.md §10–§12 and style.md "Tests"):
- * - every process started here is stopped by pid: by `stop()`, by a `process.on('exit')` safety net, and by a tiny
- *   `sh` watchdog per process that fires when this Node process dies without running its exit handlers (SIGKILL,
- *   test-runner time-outs);
- * - every wait is bounded;
- * - passphrases and private keys are never printed (errors carry the command line and stderr only).
- *
- * Set NOTARY_TEST_KEEP_TMP=1 to keep the temporary directories (configs, logs, trust dirs) for debugging.
- *
- * @example
- * const server = await startNotaryServer({ tls: true, auth: true });
- * t.after(() => server.stop());
- * const trustDir = await makeTempDir("trust");
- * await notaryOk(["init", "example.com/app", "-p"], { trustDir, server, env: { NOTARY_AUTH: basicAuth("u", "secret") } });
+ * The real-server test stack of the integration tests, all on 127.0.0.1: the Debian `notary-server`, the Go `notary`
+ * client, the docker CLI (no daemon), Debian's `docker-registry` (distribution v2.8) and an in-process token issuer.
+ * Every process started here is stopped by pid (by `stop()`, on exit, and by a `sh` watchdog when this process dies
+ * without exit handlers); every wait is bounded; passphrases and private keys are never printed (errors carry the
+ * command line and stderr only). NOTARY_TEST_KEEP_TMP=1 keeps the temporary directories for debugging.
  */
-import { spawn, execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createHash, createPrivateKey, randomBytes, randomUUID, sign as cryptoSign, X509Certificate } from "node:crypto";
 import type { KeyObject } from "node:crypto";
@@ -29,11 +16,11 @@ import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import type { NotarySigner } from "./notary-signer.ts";
 
-// ---------------------------------------------------------------------------------------------------------------------
-// Binaries, defaults, time limits
+// --- Binaries, defaults, time limits
 
 /** The binaries used (Debian paths; docker is the machine's /usr/local/bin/docker, else Debian's /usr/bin/docker). */
 export const BIN: Readonly<{ notary: string; notaryServer: string; registry: string; docker: string; openssl: string }> = {
@@ -68,8 +55,7 @@ const CLI_TIMEOUT_MS = 60_000;
 
 const keepTmp = process.env["NOTARY_TEST_KEEP_TMP"] === "1";
 
-// ---------------------------------------------------------------------------------------------------------------------
-// Process bookkeeping and the exit-time safety net
+// --- Process bookkeeping and the exit-time safety net
 
 interface Tracked {
   child: ChildProcess;
@@ -97,10 +83,7 @@ process.on("exit", () => {
   }
 });
 
-/**
- * Starts `sh -c script` holding the read end of a pipe from this process. `read` returns when Node dies for any reason
- * (the write end closes), so the script's remaining commands act as a last-resort cleanup.
- */
+/** Starts `sh -c "read; script"` on a pipe from this process: `read` returns when Node dies, then the script cleans up. */
 export function spawnWatchdog(script: string, args: string[]): ChildProcess {
   const watchdog = spawn("sh", ["-c", `read _unused; ${script}`, "watchdog", ...args], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
   watchdog.once("error", () => undefined);
@@ -118,19 +101,14 @@ function tempRoot(): string {
 }
 
 function killQuietly(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
   try {
-    process.kill(pid, signal);
+    if (pid !== undefined) process.kill(pid, signal);
   } catch {
     // already gone
   }
 }
 
-/**
- * Starts a long-running binary detached, with stdout+stderr appended to `logFile`, and registers it for cleanup.
- * A watchdog `sh` holds the read end of a pipe from this process: when Node dies for any reason the pipe closes, `read`
- * returns, and the watchdog kills the server by pid.
- */
+/** Starts a long-running binary detached, stdout+stderr appended to `logFile`, killed by a watchdog if Node dies. */
 function spawnDaemon(bin: string, args: string[], logFile: string, cwd: string, env: Record<string, string> = {}): Tracked {
   const fd = openSync(logFile, "a");
   let child: ChildProcess;
@@ -168,28 +146,17 @@ async function stopDaemon(tracked: Tracked): Promise<void> {
   liveProcesses.delete(pid);
 }
 
+/** Whether `p` settles within `ms` (the timer keeps the loop alive: the daemons are unref'd). */
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const timeout = new AbortController();
+  return await Promise.race([p.then(() => true), delay(ms, false, { signal: timeout.signal }).catch(() => false)]).finally(() => timeout.abort());
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Temp dirs, ports, environment
+// --- Temp dirs, ports, environment
 
 /**
- * Creates a fresh directory (mode 0700) below this process's root temp dir `$TMPDIR/pulumi-notary-<pid>-XXXXXX`, which is
- * removed when the process exits, or by a watchdog if it dies (unless NOTARY_TEST_KEEP_TMP=1). `removeTempDir` removes
- * one earlier.
- * @example const trustDir = await makeTempDir("trust");
+ * A fresh directory (mode 0700) below this process's root temp dir `$TMPDIR/pulumi-notary-<pid>-XXXXXX`, removed when
+ * the process exits, or by a watchdog if it dies (unless NOTARY_TEST_KEEP_TMP=1).
  */
 export async function makeTempDir(prefix = "stack"): Promise<string> {
   return await mkdtemp(path.join(tempRoot(), `${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}-`));
@@ -202,14 +169,11 @@ export async function removeTempDir(dir: string): Promise<void> {
 
 /** A port that was free on 127.0.0.1 a moment ago (starters retry if another process grabs it first). */
 export async function freePort(): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (addr !== null && typeof addr === "object" ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
+  const srv = net.createServer();
+  await new Promise<void>((resolve, reject) => srv.once("error", reject).listen(0, "127.0.0.1", resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
 }
 
 let sharedHome: string | undefined;
@@ -220,13 +184,8 @@ function hermeticEnv(extra: Record<string, string>): Record<string, string> {
     sharedHome = path.join(tempRoot(), "home");
     mkdirSync(sharedHome, { recursive: true, mode: 0o700 });
   }
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith("NOTARY_") || k.startsWith("DOCKER_")) continue;
-    env[k] = v;
-  }
-  env["HOME"] = sharedHome;
-  return { ...env, ...extra };
+  const own = Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith("NOTARY_") && !k.startsWith("DOCKER_"));
+  return { ...(Object.fromEntries(own) as Record<string, string>), HOME: sharedHome, ...extra };
 }
 
 /** `base64("user:password")`, the format of NOTARY_AUTH. */
@@ -234,8 +193,7 @@ export function basicAuth(user: string, password: string = TOKEN_PASSWORD): stri
   return Buffer.from(`${user}:${password}`).toString("base64");
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// Small helpers: run a command, HTTP(S) GET with a private CA, openssl
+// --- Small helpers: run a command, HTTP(S) GET with a private CA, openssl
 
 export interface RunResult {
   /** Exit code; -1 when the process was killed (time-out) or could not start. */
@@ -283,13 +241,9 @@ export function runProcess(bin: string, args: string[], opts: RunOptions): Promi
   });
 }
 
-function execOk(bin: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(bin, args, { cwd, timeout: 30_000 }, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`${bin} ${args.join(" ")} failed: ${stderr}`));
-      else resolve();
-    });
-  });
+async function execOk(bin: string, args: string[], cwd: string): Promise<void> {
+  const r = await runProcess(bin, args, { env: hermeticEnv({}), cwd, timeoutMs: 30_000 });
+  if (r.code !== 0) throw new CliError(bin, args, r);
 }
 
 export interface HttpResponse {
@@ -322,10 +276,7 @@ export function httpRequest(
   });
 }
 
-/**
- * Calls `probe` (which throws while the daemon is not ready) until it resolves, the process exits or the time limit
- * passes.
- */
+/** Calls `probe` (which throws while the daemon is not ready) until it resolves, the process exits or time runs out. */
 async function waitUntilReady(what: string, probe: () => Promise<void>, tracked: Tracked, logFile: string): Promise<void> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   let exited = false;
@@ -339,45 +290,38 @@ async function waitUntilReady(what: string, probe: () => Promise<void>, tracked:
     } catch (e) {
       last = e instanceof Error ? e.message : String(e);
     }
-    await sleep(50);
+    await delay(50);
   }
   throw new StartError(`not ready after ${STARTUP_TIMEOUT_MS} ms: ${what} (${last})`, readLog(logFile));
 }
 
-/** How launchDaemon knows a daemon is up: an HTTP(S) URL answering as `ready` says, or any `probe` (throws until up). */
-export type Readiness =
-  | { readyUrl: string; ready: (status: number) => boolean; ca?: string }
-  | { what: string; probe: () => Promise<void> };
+/** A readiness probe: resolves once `url` answers with a status `ready` accepts, throws otherwise. */
+function answers(url: string, ready: (status: number) => boolean, ca?: string): () => Promise<void> {
+  return async () => {
+    const res = await httpRequest(url, { ...(ca !== undefined ? { ca } : {}), timeoutMs: 1_000 });
+    if (!ready(res.status)) throw new Error(`HTTP ${res.status}`);
+  };
+}
 
 /**
- * Spawns a daemon (environment: the hermetic one plus `env`), waits until it is ready (see Readiness), and gives it a
+ * Spawns a daemon (environment: the hermetic one plus `env`), waits until `probe` resolves, and gives it a
  * `log` and an idempotent `stop`: stop by pid, keep the final log, then run `cleanup`. A daemon that does not become
  * ready is stopped before the error. `restart` stops it by pid and runs the same command again; resolves to the new pid.
  */
-export async function launchDaemon(
-  o: {
-    bin: string;
-    args: string[];
-    dir: string;
-    logFile: string;
-    env?: Record<string, string>;
-    cleanup: () => Promise<void>;
-  } & Readiness,
-): Promise<{ pid: number; log: () => string; stop: () => Promise<void>; restart: () => Promise<number> }> {
-  const [what, probe] =
-    "probe" in o
-      ? [o.what, o.probe]
-      : [
-          o.readyUrl,
-          async (): Promise<void> => {
-            const res = await httpRequest(o.readyUrl, { ...(o.ca !== undefined ? { ca: o.ca } : {}), timeoutMs: 1_000 });
-            if (!o.ready(res.status)) throw new Error(`HTTP ${res.status}`);
-          },
-        ];
+export async function launchDaemon(o: {
+  bin: string;
+  args: string[];
+  dir: string;
+  logFile: string;
+  env?: Record<string, string>;
+  what: string;
+  probe: () => Promise<void>;
+  cleanup: () => Promise<void>;
+}): Promise<{ pid: number; log: () => string; stop: () => Promise<void>; restart: () => Promise<number> }> {
   const start = async (): Promise<Tracked> => {
     const t = spawnDaemon(o.bin, o.args, o.logFile, o.dir, o.env);
     try {
-      await waitUntilReady(what, probe, t, o.logFile);
+      await waitUntilReady(o.what, o.probe, t, o.logFile);
     } catch (e) {
       await stopDaemon(t);
       throw e;
@@ -419,13 +363,7 @@ class StartError extends Error {
   }
 }
 
-function readLog(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
+const readLog = (file: string): string => (existsSync(file) ? readFileSync(file, "utf8") : "");
 
 /** Retries a whole start-up a few times when the chosen port was taken in the meantime. */
 export async function withPortRetry<T>(start: (port: number) => Promise<T>): Promise<T> {
@@ -441,18 +379,8 @@ export async function withPortRetry<T>(start: (port: number) => Promise<T>): Pro
   throw lastError;
 }
 
-export interface TlsMaterial {
-  caFile: string;
-  caPem: string;
-  certFile: string;
-  keyFile: string;
-}
-
-/**
- * A P-256 CA plus a server certificate for 127.0.0.1/localhost (and `dnsNames`) signed by it (reference §11.1), written
- * into `dir`.
- */
-export async function makeTlsMaterial(dir: string, opts: { dnsNames?: string[] } = {}): Promise<TlsMaterial> {
+/** A P-256 CA plus a server certificate for 127.0.0.1/localhost (and `dnsNames`) signed by it, written into `dir`. */
+export async function makeTlsMaterial(dir: string, opts: { dnsNames?: string[] } = {}): Promise<{ caFile: string; caPem: string; certFile: string; keyFile: string }> {
   const p = (name: string): string => path.join(dir, name);
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
   await execOk(BIN.openssl, ["req", "-x509", ...ec, "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "30", "-subj", "/CN=Test Notary CA"], dir);
@@ -467,19 +395,15 @@ export async function makeTlsMaterial(dir: string, opts: { dnsNames?: string[] }
   return { caFile: p("ca.crt"), caPem: await readFile(p("ca.crt"), "utf8"), certFile: p("server.crt"), keyFile: p("server.key") };
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// Token server (reference §10.3)
+// --- Token server (reference §10.3)
 
+/** A token request: every scope asked for (split), the Basic-auth user, the status (200, 401 bad credentials, 400). */
 export interface TokenRequestRecord {
   method: string;
-  /** Every scope asked for (several `scope` params and space-separated scopes are split). */
   scopes: string[];
   service: string | undefined;
-  /** The `account` query parameter, if sent. */
   account: string | undefined;
-  /** The Basic-auth user name, if credentials were sent. */
   user: string | undefined;
-  /** 200 for an issued token, 401 for bad credentials, 400 for malformed requests. */
   status: number;
   /** The access entries put into the token (empty unless status is 200). */
   granted: TokenAccess[];
@@ -492,36 +416,22 @@ export interface TokenAccess {
 }
 
 export interface TokenServer {
-  /** Base URL, e.g. http://127.0.0.1:PORT */
+  /** `http://127.0.0.1:PORT` and `${url}/token` */
   url: string;
-  /** The realm to configure: `${url}/token` */
   realm: string;
   issuer: string;
-  /** The service name the notary server is configured with (registries get their own service, see startRegistry). */
+  /** The service name servers are configured with (registries get their own, see startRegistry). */
   service: string;
   /** PEM file of the token-signing certificate: the servers' `rootcertbundle`. */
   certFile: string;
-  certPem: string;
   /** Every request served, oldest first. */
   requests: TokenRequestRecord[];
-  /** The scopes asked for in every request that got a token (status 200), in order. */
-  servedScopes(): string[];
   clearRequests(): void;
   stop(): Promise<void>;
 }
 
-export interface TokenServerOptions {
-  issuer?: string;
-  service?: string;
-  password?: string;
-  /** Token lifetime in seconds (default 300). */
-  expiresIn?: number;
-  /** Replace the default policy (anonymous → pull only; authenticated → everything asked). */
-  grant?: (ctx: { user: string | undefined; access: TokenAccess }) => string[];
-}
-
 /** Splits `type:name:actions`; the name may itself contain ':' (`repository:127.0.0.1:5000/a/b:pull`). */
-export function parseScope(scope: string): TokenAccess | undefined {
+function parseScope(scope: string): TokenAccess | undefined {
   const first = scope.indexOf(":");
   const last = scope.lastIndexOf(":");
   if (first < 0 || last <= first) return undefined;
@@ -531,12 +441,13 @@ export function parseScope(scope: string): TokenAccess | undefined {
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString("base64url");
 
 /**
- * An in-process Docker registry token issuer on 127.0.0.1 (reference §10.3): ES256 JWT with an `x5c` header.
- * Anonymous callers get `pull` only; Basic auth with password `secret` (any user) gets everything asked, `*` included;
- * a wrong password gets 401.
- * @example const tokens = await startTokenServer(); … assert.deepEqual(tokens.requests.map(r => r.scopes), …)
+ * An in-process Docker registry token issuer (reference §10.3): ES256 JWTs with an `x5c` header, valid 300 s. By
+ * default anonymous callers get `pull` only and Basic auth with TOKEN_PASSWORD (any user) everything asked; a wrong
+ * password gets 401. `grant` replaces that policy.
  */
-export async function startTokenServer(opts: TokenServerOptions = {}): Promise<TokenServer> {
+export async function startTokenServer(
+  opts: { service?: string; grant?: (ctx: { user: string | undefined; access: TokenAccess }) => string[] } = {},
+): Promise<TokenServer> {
   const dir = await makeTempDir("token");
   const certFile = path.join(dir, "token.crt");
   const keyFile = path.join(dir, "token.key");
@@ -545,13 +456,11 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<T
     ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "30", "-subj", "/CN=token-signer"],
     dir,
   );
-  const certPem = await readFile(certFile, "utf8");
   const key: KeyObject = createPrivateKey(await readFile(keyFile));
-  const certDerB64 = new X509Certificate(certPem).raw.toString("base64");
-  const issuer = opts.issuer ?? "test-issuer";
-  const service = opts.service ?? "notary-test";
-  const password = opts.password ?? TOKEN_PASSWORD;
-  const expiresIn = opts.expiresIn ?? 300;
+  const certDerB64 = new X509Certificate(await readFile(certFile, "utf8")).raw.toString("base64");
+  const issuer = "test-issuer";
+  const defaultService = opts.service ?? "notary-test";
+  const expiresIn = 300;
   const requests: TokenRequestRecord[] = [];
 
   const issue = (sub: string, aud: string, access: TokenAccess[]): string => {
@@ -566,15 +475,8 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<T
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? "/", "http://127.0.0.1");
     const scopes = u.searchParams.getAll("scope").flatMap((s) => s.split(" ")).filter(Boolean);
-    const record: TokenRequestRecord = {
-      method: req.method ?? "GET",
-      scopes,
-      service: u.searchParams.get("service") ?? undefined,
-      account: u.searchParams.get("account") ?? undefined,
-      user: undefined,
-      status: 0,
-      granted: [],
-    };
+    const [service, account] = [u.searchParams.get("service") ?? undefined, u.searchParams.get("account") ?? undefined];
+    const record: TokenRequestRecord = { method: req.method ?? "GET", scopes, service, account, user: undefined, status: 0, granted: [] };
     requests.push(record);
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       record.status = status;
@@ -588,7 +490,7 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<T
       const m = /^Basic\s+(.+)$/i.exec(authz);
       const decoded = m?.[1] !== undefined ? Buffer.from(m[1], "base64").toString("utf8") : "";
       const colon = decoded.indexOf(":");
-      if (colon < 0 || decoded.slice(colon + 1) !== password) {
+      if (colon < 0 || decoded.slice(colon + 1) !== TOKEN_PASSWORD) {
         record.user = colon < 0 ? undefined : decoded.slice(0, colon);
         return reply(401, { errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }, { "www-authenticate": 'Basic realm="test"' });
       }
@@ -599,35 +501,25 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<T
     for (const scope of scopes) {
       const access = parseScope(scope);
       if (access === undefined) return reply(400, { errors: [{ code: "INVALID_SCOPE", message: scope }] });
-      const actions = opts.grant
-        ? opts.grant({ user, access })
-        : user !== undefined
-          ? access.actions
-          : access.actions.filter((a) => a === "pull");
+      const byDefault = user !== undefined ? access.actions : access.actions.filter((a) => a === "pull");
+      const actions = opts.grant ? opts.grant({ user, access }) : byDefault;
       granted.push({ type: access.type, name: access.name, actions });
     }
     record.granted = granted;
-    const token = issue(user ?? "", record.service ?? service, granted);
+    const token = issue(user ?? "", service ?? defaultService, granted);
     reply(200, { token, access_token: token, expires_in: expiresIn, issued_at: new Date().toISOString() });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
   server.unref();
-  const addr = server.address();
-  if (addr === null || typeof addr !== "object") throw new Error("token server has no address");
-  const url = `http://127.0.0.1:${addr.port}`;
+  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   let stopped = false;
   return {
     url,
     realm: `${url}/token`,
     issuer,
-    service,
+    service: defaultService,
     certFile,
-    certPem,
     requests,
-    servedScopes: () => requests.filter((r) => r.status === 200).flatMap((r) => r.scopes),
     clearRequests: () => void requests.splice(0, requests.length),
     stop: async () => {
       if (stopped) return;
@@ -639,33 +531,28 @@ export async function startTokenServer(opts: TokenServerOptions = {}): Promise<T
   };
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// notary-server (reference §11.2)
+// --- notary-server (reference §11.2)
 
 export interface NotaryServer {
-  /** `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT` */
+  /** `http(s)://127.0.0.1:PORT` and `127.0.0.1:PORT` */
   url: string;
-  /** `127.0.0.1:PORT` */
   host: string;
   port: number;
   pid: number;
   /** The CA that signed the server certificate (tls only). */
   caPem?: string;
   caFile?: string;
-  /** The token realm (auth only). */
+  /** The token realm and issuer (auth only); the issuer's `requests` show what clients asked for. */
   tokenRealm?: string;
-  /** The token issuer (auth only); its `requests` show what clients asked for. */
   tokens?: TokenServer;
   /** The temp dir holding config.json, server.log and certificates. */
   dir: string;
-  configFile: string;
   /** The server's JSON log lines so far, across restarts (kept after stop). */
   log(): string;
   /**
-   * Stops notary-server by pid and starts it again with the same config file on the same port, waiting for
-   * `/_notary_server/health`; `pid` changes. Memory storage comes back empty; with `postgresUrl` the data stays. The
-   * local signer's keys are always lost: a publish then fails until the timestamp key is rotated (`key rotate GUN
-   * timestamp -r`); a notary-signer (`signer`) keeps them.
+   * Stops notary-server by pid and starts it again (same config and port); `pid` changes. Memory storage comes back
+   * empty, PostgreSQL keeps the data; the local signer's keys are lost (a publish fails until `key rotate GUN timestamp
+   * -r`), a notary-signer (`signer`) keeps them.
    */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -676,16 +563,9 @@ export interface NotaryServerOptions {
   tls?: boolean;
   /** Token auth; `true` starts (and later stops) a token server, or pass one to share it. */
   auth?: boolean | TokenServer;
-  /** logging.level; default "info" (each request is logged as "response completed"). */
-  logLevel?: "debug" | "info" | "warn" | "error";
-  /** Extra top-level config sections merged over the defaults (e.g. `{ caching: {...} }`). */
-  extraConfig?: Record<string, unknown>;
   /** Store in this PostgreSQL database instead of memory (see `startPostgres` in postgres.ts, which creates the schema). */
   postgresUrl?: string;
-  /**
-   * Sign with this notary-signer (`startNotarySigner` in notary-signer.ts): `trust_service.type: "remote"` over gRPC
-   * with TLS, ECDSA timestamp/snapshot keys that survive restarts of both processes. Default: the local in-memory signer.
-   */
+  /** Sign with this notary-signer (notary-signer.ts; keys survive restarts) instead of the local in-memory signer. */
   signer?: NotarySigner;
 }
 
@@ -697,7 +577,6 @@ function remoteTrustService(signer: NotarySigner): Record<string, string> {
 /**
  * Starts `notary-server` with memory storage (or PostgreSQL, `postgresUrl`) and the local (Ed25519) signer (or a
  * notary-signer, `signer`) on a free 127.0.0.1 port and waits for `GET /_notary_server/health`.
- * @example const server = await startNotaryServer(); t.after(() => server.stop());
  */
 export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise<NotaryServer> {
   const dir = await makeTempDir("notary-server");
@@ -711,11 +590,10 @@ export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise
         server: { http_addr: host, ...(tls ? { tls_cert_file: tls.certFile, tls_key_file: tls.keyFile } : {}) },
         trust_service: opts.signer !== undefined ? remoteTrustService(opts.signer) : { type: "local" },
         storage: opts.postgresUrl !== undefined ? { backend: "postgres", db_url: opts.postgresUrl } : { backend: "memory" },
-        logging: { level: opts.logLevel ?? "info" },
+        logging: { level: "info" }, // each request is logged as "response completed"
         ...(tokens
           ? { auth: { type: "token", options: { realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootcertbundle: tokens.certFile } } }
           : {}),
-        ...opts.extraConfig,
       };
       const configFile = path.join(dir, "config.json");
       const logFile = path.join(dir, `server-${port}.log`);
@@ -726,15 +604,14 @@ export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise
         args: ["-config", configFile],
         dir,
         logFile,
-        readyUrl: `${url}/_notary_server/health`,
-        ready: (s) => s === 200,
-        ...(tls ? { ca: tls.caPem } : {}),
+        what: `${url}/_notary_server/health`,
+        probe: answers(`${url}/_notary_server/health`, (s) => s === 200, tls?.caPem),
         cleanup: async () => {
           if (ownTokens) await tokens?.stop();
           await removeTempDir(dir);
         },
       });
-      const server: NotaryServer = { url, host, port, dir, configFile, ...daemon, restart: async () => void (server.pid = await restart()) };
+      const server: NotaryServer = { url, host, port, dir, ...daemon, restart: async () => void (server.pid = await restart()) };
       if (tls) {
         server.caPem = tls.caPem;
         server.caFile = tls.caFile;
@@ -751,11 +628,9 @@ export async function startNotaryServer(opts: NotaryServerOptions = {}): Promise
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// docker-registry (distribution v2.8, Debian)
+// --- docker-registry (distribution v2.8, Debian)
 
 export interface Registry {
-  /** `http://127.0.0.1:PORT` */
   url: string;
   /** `127.0.0.1:PORT`, the prefix of image names */
   host: string;
@@ -774,7 +649,6 @@ export const REGISTRY_SERVICE = "registry-test";
 /**
  * Starts Debian's `docker-registry serve` over HTTP with filesystem storage in a temp dir, and waits for `/v2/`.
  * `auth: true` starts a token server (service "registry-test"); a TokenServer may be shared with a notary server.
- * @example const reg = await startRegistry(); const img = await pushOciImage(reg.host, "test/app", "v1", { multiArch: true });
  */
 export async function startRegistry(opts: { auth?: boolean | TokenServer } = {}): Promise<Registry> {
   const dir = await makeTempDir("registry");
@@ -785,44 +659,25 @@ export async function startRegistry(opts: { auth?: boolean | TokenServer } = {})
       const host = `127.0.0.1:${port}`;
       const storage = path.join(dir, "storage");
       await mkdir(storage, { recursive: true });
-      const lines = [
-        "version: 0.1",
-        "log:",
-        "  level: info",
-        "  accesslog:",
-        "    disabled: true",
-        "storage:",
-        "  filesystem:",
-        `    rootdirectory: ${JSON.stringify(storage)}`,
-        "  delete:",
-        "    enabled: true",
-        "http:",
-        `  addr: ${JSON.stringify(host)}`,
-        "health:",
-        "  storagedriver:",
-        "    enabled: false",
-      ];
-      if (tokens) {
-        lines.push(
-          "auth:",
-          "  token:",
-          `    realm: ${JSON.stringify(tokens.realm)}`,
-          `    service: ${JSON.stringify(REGISTRY_SERVICE)}`,
-          `    issuer: ${JSON.stringify(tokens.issuer)}`,
-          `    rootcertbundle: ${JSON.stringify(tokens.certFile)}`,
-        );
-      }
+      const config = {
+        version: 0.1,
+        log: { level: "info", accesslog: { disabled: true } },
+        storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true } },
+        http: { addr: host },
+        health: { storagedriver: { enabled: false } },
+        ...(tokens ? { auth: { token: { realm: tokens.realm, service: REGISTRY_SERVICE, issuer: tokens.issuer, rootcertbundle: tokens.certFile } } } : {}),
+      };
       const configFile = path.join(dir, "config.yml");
       const logFile = path.join(dir, `registry-${port}.log`);
-      await writeFile(configFile, lines.join("\n") + "\n");
+      await writeFile(configFile, JSON.stringify(config, null, 2)); // YAML reads JSON
       const url = `http://${host}`;
       const daemon = await launchDaemon({
         bin: BIN.registry,
         args: ["serve", configFile],
         dir,
         logFile,
-        readyUrl: `${url}/v2/`,
-        ready: (s) => s === 200 || s === 401,
+        what: `${url}/v2/`,
+        probe: answers(`${url}/v2/`, (s) => s === 200 || s === 401),
         cleanup: async () => {
           if (ownTokens) await tokens?.stop();
           await removeTempDir(dir);
@@ -838,8 +693,7 @@ export async function startRegistry(opts: { auth?: boolean | TokenServer } = {})
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// Pushing images through the registry HTTP API
+// --- Pushing images through the registry HTTP API
 
 export const MEDIA_TYPES = {
   ociManifest: "application/vnd.oci.image.manifest.v1+json",
@@ -852,13 +706,10 @@ export const MEDIA_TYPES = {
   dockerLayer: "application/vnd.docker.image.rootfs.diff.tar.gzip",
 } as const;
 
-/** The Accept header that makes the registry serve every manifest type as stored. */
-export const MANIFEST_ACCEPT: string = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest].join(", ");
 
 export interface PushedBlob {
   mediaType: string;
-  /** `sha256:<hex>` */
-  digest: string;
+  digest: string; // sha256:<hex>
   size: number;
   bytes: Buffer;
 }
@@ -872,15 +723,13 @@ export interface PushedManifest extends PushedBlob {
 export interface PushedImage {
   repo: string;
   tag: string;
-  /** What the tag points at: the index / manifest list when multiArch, else the single manifest. */
+  /** What the tag points at (the index / manifest list when multiArch): digest, size, type, the exact bytes uploaded. */
   digest: string;
   size: number;
   mediaType: string;
-  /** The exact manifest bytes uploaded for the tag (and served back by the registry). */
   bytes: Buffer;
   /** One per architecture (amd64, plus arm64 when multiArch). */
   manifests: PushedManifest[];
-  /** Present when multiArch. */
   index?: PushedBlob;
 }
 
@@ -952,9 +801,7 @@ async function registryFetch(url: string, init: RequestInit, credentials: PushOp
 
 /**
  * Uploads a tiny image (random one-file layer + config) per architecture through the registry HTTP API, and for
- * `multiArch` an index / manifest list referencing linux/amd64 and linux/arm64. Returns digests, sizes and the exact
- * bytes uploaded.
- * @example const img = await pushOciImage(reg.host, "test/app", "v1", { multiArch: true }); img.digest // index digest
+ * `multiArch` an index / manifest list of linux/amd64 and linux/arm64. Returns digests, sizes and the bytes uploaded.
  */
 export async function pushOciImage(registryHost: string, repo: string, tag: string, opts: PushOptions): Promise<PushedImage> {
   const base = `http://${registryHost}/v2/${repo}`;
@@ -992,36 +839,21 @@ export async function pushOciImage(registryHost: string, repo: string, tag: stri
   for (const architecture of archs) {
     const tar = tarOneFile(`hello-${architecture}.txt`, randomBytes(32));
     const layer = await uploadBlob(mt.layer, gzipSync(tar));
-    const configJson = {
-      architecture,
-      os: "linux",
-      config: opts.labels ? { Labels: opts.labels } : {},
-      rootfs: { type: "layers", diff_ids: [sha256(tar)] },
-      created: new Date().toISOString(),
-    };
+    const rootfs = { type: "layers", diff_ids: [sha256(tar)] };
+    const configJson = { architecture, os: "linux", config: opts.labels ? { Labels: opts.labels } : {}, rootfs, created: new Date().toISOString() };
     const config = await uploadBlob(mt.config, Buffer.from(JSON.stringify(configJson)));
-    const manifestJson = {
-      schemaVersion: 2,
-      mediaType: mt.manifest,
-      config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-      layers: [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }],
-      ...(opts.annotations && !opts.multiArch ? { annotations: opts.annotations } : {}),
-    };
-    const bytes = Buffer.from(JSON.stringify(manifestJson, null, 3));
+    const ref = (b: PushedBlob) => ({ mediaType: b.mediaType, digest: b.digest, size: b.size });
+    const annotations = opts.annotations && !opts.multiArch ? { annotations: opts.annotations } : {};
+    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: mt.manifest, config: ref(config), layers: [ref(layer)], ...annotations }, null, 3));
     const digest = sha256(bytes);
     await putManifest(opts.multiArch ? digest : tag, mt.manifest, bytes);
     manifests.push({ mediaType: mt.manifest, digest, size: bytes.length, bytes, platform: { architecture, os: "linux" }, config, layers: [layer] });
   }
-  const first = manifests[0];
-  if (first === undefined) throw new Error("no manifest pushed");
+  const first = manifests[0]!;
   if (!opts.multiArch) return { repo, tag, digest: first.digest, size: first.size, mediaType: first.mediaType, bytes: first.bytes, manifests };
 
-  const indexJson = {
-    schemaVersion: 2,
-    mediaType: mt.index,
-    manifests: manifests.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.size, platform: m.platform })),
-    ...(opts.annotations ? { annotations: opts.annotations } : {}),
-  };
+  const entries = manifests.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.size, platform: m.platform }));
+  const indexJson = { schemaVersion: 2, mediaType: mt.index, manifests: entries, ...(opts.annotations ? { annotations: opts.annotations } : {}) };
   const bytes = Buffer.from(JSON.stringify(indexJson, null, 3));
   await putManifest(tag, mt.index, bytes);
   const index: PushedBlob = { mediaType: mt.index, digest: sha256(bytes), size: bytes.length, bytes };
@@ -1030,29 +862,27 @@ export async function pushOciImage(registryHost: string, repo: string, tag: stri
 
 /** GET a manifest as stored (all manifest types accepted). */
 export async function fetchManifest(registryHost: string, repo: string, reference: string, credentials?: { user: string; password: string }): Promise<PushedBlob> {
-  const res = await registryFetch(`http://${registryHost}/v2/${repo}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT } }, credentials, new Map());
+  const res = await registryFetch(`http://${registryHost}/v2/${repo}/manifests/${reference}`, { headers: { accept: [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest].join(", ") } }, credentials, new Map());
   const bytes = Buffer.from(await res.arrayBuffer());
   if (res.status !== 200) throw new Error(`GET manifest ${repo}:${reference}: HTTP ${res.status} ${bytes.toString("utf8")}`);
   return { mediaType: res.headers.get("content-type") ?? "", digest: sha256(bytes), size: bytes.length, bytes };
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// notary CLI (reference §11.3)
+// --- notary CLI (reference §11.3)
 
-/** Where a CLI talks to: a started NotaryServer, or any URL (+ CA file). */
 export type ServerRef = Pick<NotaryServer, "url"> & { caFile?: string | undefined };
 
-export interface NotaryCliOptions {
+/** How a CLI runs: extra environment (overrides DEFAULT_PASSPHRASES), stdin (then closed), cwd, time limit. */
+type CliRun = { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number };
+
+export interface NotaryCliOptions extends CliRun {
   trustDir: string;
   /** Omit for offline commands (`key generate`, `key list`, …). */
   server?: ServerRef;
-  /** Extra environment (e.g. NOTARY_AUTH); overrides DEFAULT_PASSPHRASES. */
-  env?: Record<string, string>;
-  /** Written to stdin, which is then closed (default: closed at once). */
-  input?: string;
-  cwd?: string;
-  timeoutMs?: number;
 }
+
+const run = (bin: string, args: string[], env: Record<string, string>, o: CliRun): Promise<RunResult> =>
+  runProcess(bin, args, { env: hermeticEnv({ ...DEFAULT_PASSPHRASES, ...env, ...o.env }), input: o.input, cwd: o.cwd, timeoutMs: o.timeoutMs });
 
 function notaryArgs(args: string[], opts: NotaryCliOptions): string[] {
   const global = ["-d", opts.trustDir];
@@ -1063,17 +893,9 @@ function notaryArgs(args: string[], opts: NotaryCliOptions): string[] {
   return [...global, ...args];
 }
 
-/**
- * Runs `/usr/bin/notary -d trustDir -s url [--tlscacert ca] …args` non-interactively. Never throws on a non-zero exit.
- * @example const r = await notaryCli(["list", gun], { trustDir, server }); assert.equal(r.code, 0, r.stderr);
- */
-export async function notaryCli(args: string[], opts: NotaryCliOptions): Promise<RunResult> {
-  return await runProcess(BIN.notary, notaryArgs(args, opts), {
-    env: hermeticEnv({ ...DEFAULT_PASSPHRASES, ...opts.env }),
-    input: opts.input,
-    cwd: opts.cwd,
-    timeoutMs: opts.timeoutMs,
-  });
+/** Runs `/usr/bin/notary -d trustDir -s url [--tlscacert ca] …args` non-interactively. Never throws on a non-zero exit. */
+export function notaryCli(args: string[], opts: NotaryCliOptions): Promise<RunResult> {
+  return run(BIN.notary, notaryArgs(args, opts), {}, opts);
 }
 
 /** Like notaryCli, but throws (with the command and stderr) unless the exit code is 0. Returns stdout. */
@@ -1091,31 +913,23 @@ export class CliError extends Error {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// docker CLI without a daemon (reference §12)
+// --- docker CLI without a daemon (reference §12)
 
-export interface DockerCliOptions {
+export interface DockerCliOptions extends CliRun {
   /** DOCKER_CONFIG; docker's trust dir is `${configDir}/trust`. */
   configDir: string;
   /** Trust server; docker refuses http:// URLs, so start it with `tls: true`. */
   server?: ServerRef & { host?: string; caPem?: string | undefined };
-  env?: Record<string, string>;
-  input?: string;
-  cwd?: string;
-  timeoutMs?: number;
 }
 
 /**
- * Runs `/usr/local/bin/docker …args` with DOCKER_CONFIG, DOCKER_CONTENT_TRUST_SERVER and the passphrase variables set,
- * and DOCKER_HOST pointing at a socket that does not exist (so `docker trust sign` of a new tag fails as documented in
- * reference §12 even where an engine runs).
- * If the server has a CA, it is also written to `$DOCKER_CONFIG/tls/<host>/ca.crt` (docker only verifies the trust
- * server's certificate for images whose registry is not on loopback; `127.0.0.1:PORT/...` images skip verification).
- * @example await dockerCli(["trust", "key", "generate", "alice", "--dir", dir], { configDir });
+ * Runs `docker …args` with DOCKER_CONFIG, DOCKER_CONTENT_TRUST_SERVER and the passphrase variables set, and DOCKER_HOST
+ * at a socket that does not exist (so `docker trust sign` of a new tag fails as reference §12 says, even where an engine
+ * runs). A server CA is also written to `$DOCKER_CONFIG/tls/<host>/ca.crt` (docker verifies the trust server only for
+ * images whose registry is not on loopback).
  */
 export async function dockerCli(args: string[], opts: DockerCliOptions): Promise<RunResult> {
   const env: Record<string, string> = {
-    ...DEFAULT_PASSPHRASES,
     DOCKER_CONFIG: opts.configDir,
     DOCKER_CLI_HINTS: "false",
     // The tests model a machine without a Docker engine: never talk to one, even if the machine has it.
@@ -1130,7 +944,7 @@ export async function dockerCli(args: string[], opts: DockerCliOptions): Promise
       await writeFile(path.join(tlsDir, "ca.crt"), caPem);
     }
   }
-  return await runProcess(BIN.docker, args, { env: hermeticEnv({ ...env, ...opts.env }), input: opts.input, cwd: opts.cwd, timeoutMs: opts.timeoutMs });
+  return await run(BIN.docker, args, env, opts);
 }
 
 /** Like dockerCli, but throws unless the exit code is 0. Returns stdout. */

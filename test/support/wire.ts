@@ -1,18 +1,14 @@
 /**
  * Property values as the engine carries them: the unknown sentinel of a preview, and secrets as signature objects
- * (`{[SIG_KEY]: SECRET_SIG, value}`), with the helpers the test support shares. `fromExport` reads the form
- * `pulumi stack export --show-secrets` writes (`{[SIG_KEY]: SECRET_SIG, plaintext: "<JSON>"}`).
+ * (`{[SIG_KEY]: SECRET_SIG, value}`). `fromExport` reads the form `pulumi stack export --show-secrets` writes
+ * (`{[SIG_KEY]: SECRET_SIG, plaintext: "<JSON>"}`).
  */
-// ---------------------------------------------------------------------------------------------------------
-// Wire constants and value helpers (shared by minieng.ts and mock-forward.ts)
-// ---------------------------------------------------------------------------------------------------------
 
 /** The string the engine sends for an unknown (computed) value during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** Signature key / value of a secret property value on the wire (`{[SIG_KEY]: SECRET_SIG, value}`). */
 export const SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-export const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 
 export type PropertyMap = Record<string, unknown>;
 export interface SecretValue {
@@ -60,7 +56,6 @@ export function stripSecrets<T>(v: T): T {
   }
   return v;
 }
-
 
 /** A value of `pulumi stack export --show-secrets` with each secret as `{[SIG_KEY]: SECRET_SIG, value}`. */
 export function fromExport(v: unknown): unknown {
