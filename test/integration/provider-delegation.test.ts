@@ -27,6 +27,7 @@ import {
   pulumiUp,
   pulumiUpOrPreview,
   type RepoFixture,
+  pinnedRef,
   repoRef,
   repoRefPreview,
   resignElsewhere,
@@ -123,7 +124,7 @@ describe("Delegation: lifecycle", () => {
     assert.equal((await up(withFile)).op, "same");
   });
 
-  test("renewal: the role's file inside renewBeforeDays → DIFF_SOME offline; Update re-signs it", async () => {
+  test("renewal, repository pinned by root key ID: the role's file inside renewBeforeDays → DIFF_SOME offline; Update re-signs it", async () => {
     // A file we just signed is never due (windows are capped at half its lifetime): another client holding both keys
     // re-signs targets/ci with a 20-day expiry, and a `pulumi refresh` (a new host) records it.
     const expires = await resignElsewhere(env, repo.gun, repo.root, "targets/ci", [a, b], 20);
@@ -134,7 +135,10 @@ describe("Delegation: lifecycle", () => {
     // Outside a 10-day window: DIFF_NONE, offline.
     const early = await withoutNetwork(env, "diff outside the window", () => up(inputs("targets/ci", [a, b], { ...declared, renewBeforeDays: 10 }), true));
     assert.equal(early.diff?.changes, "DIFF_NONE");
-    const due = inputs("targets/ci", [a, b], { ...declared, renewBeforeDays: 30 });
+    // In a Repository of the stack, its RepositoryStatus renews the role: the delegation's diff stays DIFF_NONE.
+    const inStack = await withoutNetwork(env, "diff in a stack repository", () => up(inputs("targets/ci", [a, b], { ...declared, renewBeforeDays: 30 }), true));
+    assert.equal(inStack.diff?.changes, "DIFF_NONE");
+    const due = { ...inputs("targets/ci", [a, b], { ...declared, renewBeforeDays: 30 }), ...pinnedRef(repo), trustedRootSha256: undefined };
     const p = await withoutNetwork(env, "diff of a due role", () => up(due, true));
     assert.equal(p.diff?.changes, "DIFF_SOME");
     const r = await up(due);

@@ -525,6 +525,14 @@ export function repoRef(repo: RepoFixture): PropertyMap {
   return { gun: repo.gun, trustedRootSha256: repo.outputs["trustedRootSha256"], repositoryExpiry: repo.outputs["expiryPolicy"] };
 }
 
+/**
+ * The repository pinned by its root key ID instead (as a stack that does not manage it would): no RepositoryStatus
+ * renews its roles, so the resource renews its own.
+ */
+export function pinnedRef(repo: RepoFixture): PropertyMap {
+  return { gun: repo.gun, rootKeyId: repo.outputs["rootKeyId"], repositoryExpiry: repo.outputs["expiryPolicy"] };
+}
+
 /** The same reference during a preview in which the Repository is created too: its computed outputs are unknown. */
 export function repoRefPreview(gun: string): PropertyMap {
   return { gun, server: UNKNOWN, trustedRootSha256: UNKNOWN, repositoryExpiry: UNKNOWN };

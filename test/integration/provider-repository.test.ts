@@ -82,7 +82,7 @@ describe("Repository: lifecycle of one GUN", () => {
     assert.equal(o["rootCanonicalKeyId"], root.id);
     assert.equal(o["targetsKeyId"], targets.id);
     assert.equal(o["snapshotManagedBy"], "server");
-    assert.deepEqual(o["versions"], { root: 1, targets: 1, snapshot: 1, timestamp: 1 });
+    assert.deepEqual(o["verified"], { root: 1, targets: 1, snapshot: 1, timestamp: 1 });
     assert.equal(o["serverUrl"], env.server.url);
     for (const k of ["rootKey", "targetsKey"]) assert.ok(isSecret(r.outputs[k]), `${k} stays secret in the state`);
     // trustedRoot is the root.json the server serves; trustedRootSha256 its sha256 (what dependents pin).
@@ -121,7 +121,7 @@ describe("Repository: lifecycle of one GUN", () => {
     assert.equal(r.op, "update");
     const o = stripSecrets(r.outputs) as Record<string, any>;
     assert.equal(o["targetsKeyId"], targets.id);
-    assert.equal(o["versions"].root, 2);
+    assert.equal(o["verified"].root, 2);
     assert.deepEqual(await notaryList(env, gun), []);
     assert.equal((await cachedMeta(env.trustDir, gun, "root")).signed.version, 2);
     assert.deepEqual(adminKeys(await dockerInspect(env, gun)).repository, [targets.id]);
@@ -135,7 +135,7 @@ describe("Repository: lifecycle of one GUN", () => {
     const o = stripSecrets(r.outputs) as Record<string, any>;
     assert.equal(o["rootCanonicalKeyId"], root.id);
     assert.notEqual(o["rootKeyId"], oldRootKeyId);
-    assert.equal(o["versions"].root, 3);
+    assert.equal(o["verified"].root, 3);
     // notary's cache holds root v2 signed by the old key: the new root must chain from it.
     assert.deepEqual(await notaryList(env, gun), []);
     const cached = await cachedMeta(env.trustDir, gun, "root");
@@ -154,14 +154,14 @@ describe("Repository: lifecycle of one GUN", () => {
     assert.equal(o["snapshotKeyId"], snap.id);
     assert.ok(isSecret(r.outputs["snapshotKey"]));
     assert.deepEqual(await notaryList(env, gun), []);
-    const v = o["versions"];
+    const v = o["verified"];
 
     r = await up(repoInputs(gun, root, targets));
     assert.equal(r.op, "update");
     o = stripSecrets(r.outputs) as Record<string, any>;
     assert.equal(o["snapshotManagedBy"], "server");
     assert.notEqual(o["snapshotKeyId"], snap.id);
-    assert.equal(o["versions"].root, v.root + 1);
+    assert.equal(o["verified"].root, v.root + 1);
     assert.deepEqual(await notaryList(env, gun), []);
     // A refresh sees the same keys, and the next up is a no-op. (The server signing snapshots again is exercised by
     // the next test: notary's key rotation needs it.)
@@ -251,32 +251,41 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
     assert.equal(env.stack.get(urnOf(env, "repository", "moving")), undefined);
   });
 
-  test("renewal: targets inside renewBeforeDays → DIFF_SOME without the network; Update re-signs with a fresh expiry", async () => {
+  /** The RepositoryStatus of a Repository created by `up`: what the library registers for it at the end of a program. */
+  function statusInputs(repo: Record<string, any>, keys: TestKey[], extra: Record<string, unknown> = {}) {
+    return { gun: repo["gun"], trustedRootSha256: repo["trustedRootSha256"], keys: keys.map((k) => secret(k.pem)), repositoryMark: repo["verified"], after: [], ...extra };
+  }
+
+  test("renewal is the RepositoryStatus's: inside renewBeforeDays → DIFF_SOME without the network; Update re-signs; the Repository plans none", async () => {
     const gun = env.gun("team/renew");
     const root = newKey();
     const targets = newKey();
     const inputs = (renew: number) => repoInputs(gun, root, targets, { expiry: { targetsDays: 30 }, renewBeforeDays: renew });
-    const c = await pulumiUp(env, await goal("repository", "renew", inputs(60)));
+    const repo = stripSecrets((await pulumiUp(env, await goal("repository", "renew", inputs(60)))).outputs) as Record<string, any>;
+    const status = (renew: number) => goal("status", "renew-status", statusInputs(repo, [root, targets], { expiry: { targetsDays: 30 }, renewBeforeDays: renew }));
+    const c = await pulumiUp(env, await status(60));
+    assert.equal(c.op, "create");
     const o1 = stripSecrets(c.outputs) as Record<string, any>;
     assert.ok(Math.abs(new Date(o1["expires"].targets).getTime() - (Date.now() + 30 * DAY)) < 60_000, "targets expires in 30 days");
 
     // 30 days left of a 30-day lifetime: not due, although the window is 60 days (capped at half the lifetime).
-    const g60 = await goal("repository", "renew", inputs(60));
-    const fresh = await withoutNetwork(env, "diff of a role just signed", () => pulumiPreview(env, g60));
+    const fresh = await withoutNetwork(env, "diff of a role just signed", async () => pulumiPreview(env, await status(60)));
     assert.equal(fresh.diff?.changes, "DIFF_NONE");
 
     // Another client re-signs targets with a 5-day expiry; a `pulumi refresh` (a new host) records it.
     const expires = await resignElsewhere(env, gun, root, "targets", [targets], 5);
-    const rr = await pulumiRefresh(env, urnOf(env, "repository", "renew"));
+    const rr = await pulumiRefresh(env, urnOf(env, "status", "renew-status"));
     const o1b = stripSecrets(rr.outputs) as Record<string, any>;
     assert.equal(o1b["expires"].targets, expires, "Read returns the expiry the server holds");
     assert.equal(o1b["versions"].targets, o1["versions"].targets + 1);
 
-    // 5 days left: due.
-    const p = await withoutNetwork(env, "diff of a due role", () => pulumiPreview(env, g60));
+    // 5 days left: due for the status; the Repository (whose record lags behind others' publishes) plans nothing.
+    const repoDiff = await withoutNetwork(env, "the repository's diff", async () => pulumiPreview(env, await goal("repository", "renew", inputs(60))));
+    assert.equal(repoDiff.diff?.changes, "DIFF_NONE");
+    const p = await withoutNetwork(env, "diff of a due role", async () => pulumiPreview(env, await status(60)));
     assert.equal(p.diff?.changes, "DIFF_SOME");
     const t0 = Date.now();
-    const u = await pulumiUp(env, await goal("repository", "renew", inputs(60)));
+    const u = await pulumiUp(env, await status(60));
     assert.equal(u.op, "update");
     const o2 = stripSecrets(u.outputs) as Record<string, any>;
     assert.equal(o2["versions"].targets, o1b["versions"].targets + 1);
@@ -288,29 +297,32 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
 
     // With a 7-day window the same expiry is not due: the input change publishes nothing, then Diff is DIFF_NONE.
     const fp = await fingerprint(env, gun);
-    assert.equal((await pulumiUp(env, await goal("repository", "renew", inputs(7)))).op, "update");
+    assert.equal((await pulumiUp(env, await status(7))).op, "update");
     assert.deepEqual(await fingerprint(env, gun), fp, "nothing re-signed");
-    const g7 = await goal("repository", "renew", inputs(7));
-    const same = await withoutNetwork(env, "no-op", () => pulumiUp(env, g7));
+    const same = await withoutNetwork(env, "no-op", async () => pulumiUp(env, await status(7)));
     assert.equal(same.op, "same");
     assert.equal(same.diff?.changes, "DIFF_NONE");
 
     // Destroy with the default deleteOnDestroy (false): the trust data stays on the server.
+    await pulumiDestroy(env, urnOf(env, "status", "renew-status"));
     await pulumiDestroy(env, urnOf(env, "repository", "renew"));
     assert.deepEqual(await fingerprint(env, gun), fp);
     assert.deepEqual(await notaryList(env, gun, await makeTempDir("fresh")), []);
   });
 
-  test("an expired targets, which notary cannot renew: refresh records it, Diff renews it offline, Update re-signs it", async () => {
+  test("an expired targets, which notary cannot renew: refresh records it, the status renews it offline, Update re-signs it", async () => {
     const gun = env.gun("team/expired");
     const root = newKey();
     const targets = newKey();
     const inputs = repoInputs(gun, root, targets);
     const created = await pulumiUp(env, await goal("repository", "expired", inputs));
+    const repo = stripSecrets(created.outputs) as Record<string, any>;
     // A tag signed in targets (no delegations), to refresh while targets is expired.
     const digest = `sha256:${createHash("sha256").update("expired targets tag").digest("hex")}`;
     const tagRef = { gun, trustedRootSha256: created.outputs["trustedRootSha256"], tag: "v1", digest, size: 100, signingKeys: [secret(targets.pem)] };
     await pulumiUp(env, await goal("signedTag", "expired-v1", tagRef));
+    const statusGoal = () => goal("status", "expired-status", statusInputs(repo, [root, targets]));
+    await pulumiUp(env, await statusGoal());
     // Another client re-signs targets to expire 2.5 s from now; then it expires, as one left alone for 3 years does.
     const expires = await resignElsewhere(env, gun, root, "targets", [targets], 2_500 / DAY);
     await new Promise((r) => setTimeout(r, Math.max(0, new Date(expires).getTime() - Date.now() + 300)));
@@ -318,7 +330,7 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
 
     // The tag's refresh fails (as notary's reads do) and says what renews it; nothing is dropped from the stack.
     await assert.rejects(pulumiRefresh(env, urnOf(env, "signedTag", "expired-v1")), (e: Error) =>
-      /METADATA_EXPIRED: targets metadata expired at .*The Repository resource of .* renews it on `pulumi up`/s.test(e.message),
+      /METADATA_EXPIRED: targets metadata expired at .*The RepositoryStatus resource of .* renews it on `pulumi up`/s.test(e.message),
     );
     assert.ok(env.stack.get(urnOf(env, "signedTag", "expired-v1")), "the tag is still in the stack");
     // A new tag cannot be signed behind it: refused with the same advice, nothing published.
@@ -326,13 +338,12 @@ describe("Repository: replace, renewal, gone out of band, check failures", () =>
     await expectFailure(env, pulumiUp(env, await goal("signedTag", "expired-v2", { ...tagRef, tag: "v2" })), /^METADATA_EXPIRED: .*renews it on `pulumi up`/s);
     assert.deepEqual(await fingerprint(env, gun), fp, "nothing published");
 
-    const rr = await pulumiRefresh(env, urnOf(env, "repository", "expired"));
+    const rr = await pulumiRefresh(env, urnOf(env, "status", "expired-status"));
     assert.equal((stripSecrets(rr.outputs) as Record<string, any>)["expires"].targets, expires, "Read returns the expired targets the server holds");
-    const g = await goal("repository", "expired", inputs);
-    const p = await withoutNetwork(env, "diff of an expired role", () => pulumiPreview(env, g));
+    const p = await withoutNetwork(env, "diff of an expired role", async () => pulumiPreview(env, await statusGoal()));
     assert.equal(p.diff?.changes, "DIFF_SOME");
     const t0 = Date.now();
-    const u = await pulumiUp(env, await goal("repository", "expired", inputs));
+    const u = await pulumiUp(env, await statusGoal());
     assert.equal(u.op, "update");
     const renewed = (stripSecrets(u.outputs) as Record<string, any>)["expires"].targets;
     assert.ok(new Date(renewed).getTime() >= t0 + 3 * 365 * DAY - 60_000, `renewed for notary's 3 years (${renewed})`);

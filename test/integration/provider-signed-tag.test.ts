@@ -26,6 +26,7 @@ import {
   pulumiUp,
   pulumiUpOrPreview,
   type RepoFixture,
+  pinnedRef,
   repoRef,
   repoRefPreview,
   resignElsewhere,
@@ -176,7 +177,7 @@ describe("SignedTag in targets (repository without delegations)", () => {
     assert.equal((await dockerTags())["v1"], sha256Hex(m2.digest));
   });
 
-  test("renewal: the role inside renewBeforeDays → DIFF_SOME offline; Update re-signs it with a fresh expiry", async () => {
+  test("renewal, repository pinned by root key ID: the role inside renewBeforeDays → DIFF_SOME offline; Update re-signs it", async () => {
     // A role we just signed is never due (windows are capped at half its lifetime), so another client re-signs targets
     // with a 20-day expiry, and a `pulumi refresh` (a new host: it fetches what the server holds) records it.
     const expires = await resignElsewhere(env, repo.gun, repo.root, "targets", [repo.targets], 20);
@@ -186,8 +187,11 @@ describe("SignedTag in targets (repository without delegations)", () => {
     // Outside a 10-day window: DIFF_NONE, offline.
     const early = await withoutNetwork(env, "diff of a role outside the window", () => up("v1", inputs("v1", { ...m2, renewBeforeDays: 10 }), true));
     assert.equal(early.diff?.changes, "DIFF_NONE");
-    // Inside a 30-day window: DIFF_SOME, offline; the update re-signs the role.
-    const due = inputs("v1", { ...m2, renewBeforeDays: 30 });
+    // In a Repository of the stack, its RepositoryStatus renews the role: the tag's diff stays DIFF_NONE.
+    const inStack = await withoutNetwork(env, "diff in a stack repository", () => up("v1", inputs("v1", { ...m2, renewBeforeDays: 30 }), true));
+    assert.equal(inStack.diff?.changes, "DIFF_NONE");
+    // Pinned by root key ID (no status), inside a 30-day window: DIFF_SOME, offline; the update re-signs the role.
+    const due = { ...inputs("v1", { ...m2, renewBeforeDays: 30 }), ...pinnedRef(repo), trustedRootSha256: undefined };
     const p = await withoutNetwork(env, "diff of a due role", () => up("v1", due, true));
     assert.equal(p.diff?.changes, "DIFF_SOME");
     const r = await up("v1", due);
