@@ -236,7 +236,7 @@ describe("examples/ci-drift", () => {
   test("destroy: the declared tags are revoked; the team's delegation (retainOnDelete), its v0 and the repository stay", async () => {
     assert.equal(env.entry(T.delegation, "releases").options.retainOnDelete, true);
     const { steps } = await env.destroy();
-    assert.equal(steps.filter((s) => s.op === "delete").length, 7);
+    assert.equal(steps.filter((s) => s.op === "delete").length, 8);
     assert.equal(env.stack.size, 0);
     assert.deepEqual(listRows(await env.notaryList(gun)), [["v0", hex(v0.digest), v0.size]], "v1 and v2 revoked, the team's v0 kept");
     assert.deepEqual(await env.notaryDelegations(gun), [{ role: "targets/releases", paths: [""], keyIds: [keys.release.key.id], threshold: 1 }]);

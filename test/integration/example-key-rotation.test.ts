@@ -157,7 +157,7 @@ describe("examples/key-rotation", () => {
   test("destroy: the keys go; the repository's trust data stays (deleteOnDestroy is not set)", async () => {
     const fp = await env.fingerprint(gun);
     const { steps } = await env.destroy();
-    assert.deepEqual(steps.filter((s) => s.type.startsWith("pulumi-nodejs")).map((s) => s.op), ["delete", "delete", "delete", "delete", "delete"]);
+    assert.deepEqual(steps.filter((s) => s.type.startsWith("pulumi-nodejs")).map((s) => s.op), ["delete", "delete", "delete", "delete", "delete", "delete"]);
     assert.equal(env.stack.size, 0);
     assert.deepEqual(await env.fingerprint(gun), fp, "nothing published or deleted");
     assert.deepEqual(await env.notaryList(gun), []);

@@ -186,7 +186,7 @@ describe("examples/multi-arch", () => {
 
   test("destroy: every tag revoked, the signer removed, the trust data left in place", async () => {
     const { result } = await env.destroy();
-    assert.match(result.stdout, /Resources:\n\s+- 8 deleted/);
+    assert.match(result.stdout, /Resources:\n\s+- 9 deleted/);
     assert.equal(env.stack.size, 0);
     assert.deepEqual(await env.notaryList(gun), []);
     const dels = await env.notaryDelegations(gun);

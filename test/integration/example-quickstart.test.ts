@@ -101,7 +101,7 @@ describe("examples/quickstart", () => {
     const check = await env.previewRefresh({ expectNoChanges: true, allowFailure: true });
     assert.notEqual(check.result.code, 0, "the CI check fails");
     assert.match(check.result.stdout + check.result.stderr, /no changes were expected for .* but changes were proposed/);
-    assert.deepEqual(ops(check), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "update" });
+    assert.deepEqual(ops(check), { root: "same", targets: "same", "Key:ci": "same", "Signer:ci": "same", app: "same", v1: "update", "app-status": "update" });
     assert.match(check.result.stdout, /~ .*notary:SignedTag\s+v1\s+update/, "the preview names the re-pointed tag");
     assert.equal(env.outputs(T.signedTag, "v1")["serverDigest"], m1.digest, "preview --refresh saved nothing");
 
@@ -140,12 +140,12 @@ describe("examples/quickstart", () => {
 
   test("destroy: the tag is revoked and the signer removed; the repository's trust data stays", async () => {
     const { steps, result } = await env.destroy();
-    assert.match(result.stdout, /Resources:\n\s+- 7 deleted/);
-    // Dependents first: the tag, then the signer, then the repository, then the keys.
+    assert.match(result.stdout, /Resources:\n\s+- 8 deleted/);
+    // Dependents first: the status, the tag, then the signer, then the repository, then the keys.
     const order = steps.filter((s) => s.op === "delete").map((s) => `${s.type.split(":").pop()}:${s.urn.split("::").pop()}`);
-    assert.deepEqual([...order].sort(), ["Key:ci", "Key:root", "Key:targets", "Repository:app", "SignedTag:v1", "Signer:ci"]);
+    assert.deepEqual([...order].sort(), ["Key:ci", "Key:root", "Key:targets", "Repository:app", "RepositoryStatus:app-status", "SignedTag:v1", "Signer:ci"]);
     const at = (n: string) => order.indexOf(n);
-    assert.ok(at("SignedTag:v1") < at("Signer:ci") && at("Signer:ci") < at("Repository:app"), order.join(", "));
+    assert.ok(at("RepositoryStatus:app-status") < at("SignedTag:v1") && at("SignedTag:v1") < at("Signer:ci") && at("Signer:ci") < at("Repository:app"), order.join(", "));
     for (const k of ["Key:ci", "Key:root", "Key:targets"]) assert.ok(at("Repository:app") < at(k) && at("Signer:ci") < at(k), order.join(", "));
     assert.equal(env.stack.size, 0);
     assert.deepEqual(await env.notaryList(gun), [], "no signed tags left");
