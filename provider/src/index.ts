@@ -10,8 +10,7 @@
  */
 import "../../sdk/src/node-version.ts"; // first: a clear message on an older Node.js, before any dependency loads
 export { Key, Repository, Delegation, Signer, SignedTag, RepositoryStatus, registerRepositoryStatus } from "./resources.ts";
-export type { KeyArgs, RepositoryArgs, DelegationArgs, SignerArgs, SignedTagArgs, ProvenanceArgs, ServerArgs, ExpiryArgs, RegistryArgs, RepositoryRef } from "./resources.ts";
+export type { KeyArgs, RepositoryArgs, DelegationArgs, SignerArgs, SignedTagArgs, ProvenanceArgs, ServerArgs, ExpiryArgs, RegistryArgs, RepositoryRef, PromotedFromArgs } from "./resources.ts";
 /** Consumers pinned to verified digests: `repo@sha256:…` only when the tag is signed as required. */
 export { verifiedImage } from "./verified-image.ts";
-export type { PromotedFromArgs } from "./promoted-from.ts";
 export type { VerifiedImageArgs } from "./verified-image.ts";

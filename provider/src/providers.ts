@@ -8,9 +8,7 @@
  */
 import { createRequire } from "node:module";
 import type * as pulumi from "@pulumi/pulumi";
-
-type Runtime = typeof import("./runtime/index.ts");
-type Kind = keyof Runtime["crud"];
+import type { Kind } from "./runtime/operations.ts";
 
 /** What `providers/notary-provider.cjs` implements. */
 export interface NotaryProvider extends pulumi.dynamic.ResourceProvider {

@@ -7,4 +7,5 @@ export { Repository, type RepositoryArgs, type ExpiryArgs } from "./resources/re
 export { Delegation, Signer, type DelegationArgs, type SignerArgs } from "./resources/roles.ts";
 export { SignedTag, type SignedTagArgs, type RegistryArgs, type ProvenanceArgs } from "./resources/signed-tag.ts";
 export type { ServerArgs, RepositoryRef } from "./resources/shared.ts";
+export type { PromotedFromArgs } from "./resources/promoted-from.ts";
 export { RepositoryStatus, registerRepositoryStatus } from "./resources/status.ts";

@@ -6,22 +6,15 @@
  * nothing that uses the reference is deployed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { SignaturePolicyArgs } from "./promoted-from.ts";
+import type { SignaturePolicyArgs } from "./resources/promoted-from.ts";
+import type { SignaturePolicy } from "./inputs/promotion.ts";
 
 export interface VerifiedImageArgs extends SignaturePolicyArgs {
   /** `NAME:TAG` as docker takes it, e.g. `registry.example.com/team/app:v1.2.3` (`NAME:TAG@sha256:…` also pins the digest). */
   image: pulumi.Input<string>;
 }
 
-type Resolved = {
-  image: string;
-  rootKeyId?: string | string[];
-  trustedRootSha256?: string;
-  signers?: string[];
-  keyIds?: string[];
-  threshold?: number;
-  server?: Record<string, unknown>;
-};
+type Resolved = SignaturePolicy & { image: string };
 
 /**
  * The image's digest reference (`NAME@sha256:…`), only when its tag is signed as required; otherwise the `pulumi`

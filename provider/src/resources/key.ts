@@ -1,16 +1,10 @@
 /** The Key resource: a signing key generated or imported; the private key is a secret output. */
 import * as pulumi from "@pulumi/pulumi";
 import { providers } from "../providers.ts";
-import { OUTPUT } from "./shared.ts";
+import type { KeyInputs } from "../inputs/key.ts";
+import { OUTPUT, type Args } from "./shared.ts";
 
-export interface KeyArgs {
-  /** A private key PEM to import (PKCS#8, EC PRIVATE KEY, or a notary/docker key file). Omit to generate a P-256 key. */
-  pem?: pulumi.Input<string>;
-  /** Passphrase of an encrypted key file. */
-  passphrase?: pulumi.Input<string>;
-  /** The role this key is meant for (informational). */
-  role?: pulumi.Input<string>;
-}
+export type KeyArgs = Args<KeyInputs>;
 
 /**
  * A signing key: generated (ECDSA P-256, as notary) or imported. The private key is a secret output.

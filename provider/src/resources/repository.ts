@@ -1,33 +1,15 @@
 /** The Repository resource: one GUN's trust data. */
 import * as pulumi from "@pulumi/pulumi";
 import { providers } from "../providers.ts";
-import { OUTPUT, secretCredentials, type ServerArgs } from "./shared.ts";
+import type { ExpiryInput } from "../inputs/fields.ts";
+import type { RepositoryInputs } from "../inputs/repository.ts";
+import { OUTPUT, secretCredentials, type Args, type ServerArgs } from "./shared.ts";
 import { trackRepository, type RoleMap } from "./status.ts";
 
-export interface ExpiryArgs {
-  rootDays?: pulumi.Input<number>;
-  targetsDays?: pulumi.Input<number>;
-  snapshotDays?: pulumi.Input<number>;
-  delegationDays?: pulumi.Input<number>;
-}
+/** Lifetimes of re-signed roles, in days. */
+export type ExpiryArgs = Args<ExpiryInput>;
 
-export interface RepositoryArgs {
-  /** The repository name (GUN), e.g. `registry.example.com/team/app`. */
-  gun: pulumi.Input<string>;
-  server?: pulumi.Input<ServerArgs>;
-  /** Root private key PEM (ECDSA P-256), e.g. `rootKey.privateKeyPem`. Changing it rotates the root. */
-  rootKey: pulumi.Input<string>;
-  /** Targets ("repository") private key PEM. Changing it rotates the targets key. */
-  targetsKey: pulumi.Input<string>;
-  /** Snapshot private key PEM; omit for a server-managed snapshot (docker's default). */
-  snapshotKey?: pulumi.Input<string>;
-  /** Lifetimes of re-signed roles; notary's defaults otherwise (root 10y, targets/snapshot 3y). */
-  expiry?: pulumi.Input<ExpiryArgs>;
-  /** Renew roles expiring within this many days (default 182, notary's "nearing expiry" window). */
-  renewBeforeDays?: pulumi.Input<number>;
-  /** Delete the trust data on the server when this resource is destroyed (default false: leave it). */
-  deleteOnDestroy?: pulumi.Input<boolean>;
-}
+export type RepositoryArgs = Args<RepositoryInputs>;
 
 /**
  * One repository's trust data on a notary server. Creating it initializes the trust data, or adopts existing trust data

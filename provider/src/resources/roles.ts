@@ -1,24 +1,11 @@
 /** The Delegation and Signer resources: roles under targets, signed by their parent's key. */
 import * as pulumi from "@pulumi/pulumi";
 import { providers } from "../providers.ts";
-import { OUTPUT, repoInputs, type RepositoryRef } from "./shared.ts";
+import type { DelegationFields, SignerFields } from "../inputs/roles.ts";
+import { OUTPUT, repoInputs, type Args, type RepositoryRef } from "./shared.ts";
 import { trackDependent } from "./status.ts";
 
-export type DelegationArgs = RepositoryRef & {
-  /** `targets/<name>`; nested roles allowed (`targets/team/ci`). */
-  role: pulumi.Input<string>;
-  /** Public keys: PEM `PUBLIC KEY` (docker `.pub` files too) or certificates. */
-  keys: pulumi.Input<pulumi.Input<string>[]>;
-  /** Signatures required (default 1); at most the number of keys. */
-  threshold?: pulumi.Input<number>;
-  /** Path prefixes the role may sign (default all: `[""]`). */
-  paths?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Private key PEM of the parent role: the repository's targets key, or the parent delegation's key. */
-  parentKey: pulumi.Input<string>;
-  /** This role's private keys: when given, its own metadata file is created and renewed before expiry. */
-  signingKeys?: pulumi.Input<pulumi.Input<string>[]>;
-  renewBeforeDays?: pulumi.Input<number>;
-};
+export type DelegationArgs = RepositoryRef & Args<DelegationFields>;
 
 /**
  * A delegated role (`targets/<name>`) with keys, threshold and paths, signed by its parent's key.
@@ -51,14 +38,7 @@ export class Delegation extends pulumi.dynamic.Resource {
 
 // ---------------------------------------------------------------------------------------------------------------------
 
-export type SignerArgs = RepositoryRef & {
-  /** Signer name, as in `docker trust signer add NAME` (not "releases"). */
-  name: pulumi.Input<string>;
-  /** The signer's public keys (docker `.pub`, PUBLIC KEY PEM or certificates). */
-  keys: pulumi.Input<pulumi.Input<string>[]>;
-  /** The repository's targets private key PEM (signs targets.json, which holds both delegations). */
-  targetsKey: pulumi.Input<string>;
-};
+export type SignerArgs = RepositoryRef & Args<SignerFields>;
 
 /**
  * A docker signer: the trust data `docker trust signer add` writes (`targets/<name>`, and the keys in

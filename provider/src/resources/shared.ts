@@ -1,22 +1,26 @@
-/** What every resource shares: server settings, the output placeholder, credentials kept secret, repository refs. */
+/**
+ * What every resource shares: the program's side of input types, server settings, the output placeholder,
+ * credentials kept secret, repository refs.
+ */
 import * as pulumi from "@pulumi/pulumi";
+import type { ServerInput } from "../inputs/fields.ts";
+import type { RepoRef } from "../inputs/repo-ref.ts";
+
+/**
+ * A program's side of an input type (../inputs/): each field, and each field and element inside it, may be a
+ * `pulumi.Input` (a value, a promise, or another resource's output).
+ */
+export type Args<T> = { [K in keyof T]: pulumi.Input<Lifted<Exclude<T[K], undefined>>> };
+type Lifted<T> = T extends string | number | boolean | null | undefined
+  ? T
+  : T extends readonly (infer E)[]
+    ? pulumi.Input<Lifted<E>>[]
+    : T extends object
+      ? Args<T>
+      : T;
 
 /** Connection settings for a notary server; omitted fields come from stack config (`notary:serverUrl`, …). */
-export interface ServerArgs {
-  /** `https://notary.example.com:4443` */
-  url?: pulumi.Input<string>;
-  /** PEM of the CA that signed the server certificate. */
-  caPem?: pulumi.Input<string>;
-  clientCertPem?: pulumi.Input<string>;
-  clientKeyPem?: pulumi.Input<string>;
-  insecureSkipVerify?: pulumi.Input<boolean>;
-  username?: pulumi.Input<string>;
-  /** Mark it secret: `pulumi.secret(...)` or `config.requireSecret(...)`. */
-  password?: pulumi.Input<string>;
-  registryHost?: pulumi.Input<string>;
-  /** Time-out of each request to the notary server, in seconds (default 30; stack config `notary:timeoutSeconds`). */
-  timeoutSeconds?: pulumi.Input<number>;
-}
+export type ServerArgs = Args<ServerInput>;
 
 export const OUTPUT = undefined as never;
 
@@ -46,7 +50,7 @@ export type RepositoryOf = pulumi.CustomResource & {
 /** Where a dependent resource's repository is: a Repository of this stack, or a GUN whose root key ID is pinned. */
 export type RepositoryRef =
   | { repository: RepositoryOf; gun?: never; rootKeyId?: never; server?: never }
-  | { repository?: never; gun: pulumi.Input<string>; rootKeyId: pulumi.Input<string>; server?: pulumi.Input<ServerArgs> };
+  | ({ repository?: never } & Args<Pick<RepoRef, "gun" | "server"> & Required<Pick<RepoRef, "rootKeyId">>>);
 
 export function repoInputs(ref: RepositoryRef) {
   if (ref.repository) {

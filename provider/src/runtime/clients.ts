@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { NotaryClient, NotaryError, isNotaryError, type Repository as SdkRepository, type ServerOptions, type RepoState, type ReadOptions } from "../../../sdk/src/index.ts";
 import { reportingProgress } from "./progress.ts";
-import { dropEmpty, serverOptions, type ProviderConfig, type ServerInput } from "./config.ts";
+import { dropEmpty, serverOptions, type ProviderConfig } from "./config.ts";
+import type { ServerInput } from "../inputs/fields.ts";
 
 type ClientCache = Map<string, NotaryClient>;
 const CACHE = Symbol.for("pulumi-notary.clients");

@@ -1,33 +1,7 @@
-/**
- * Provider configuration: the stack's `notary:*` keys, a resource's `server` input, the effective server options, and
- * the engine's marker for values unknown during preview.
- */
-import { NotaryError, type ServerOptions } from "../../../sdk/src/index.ts";
-
-/** The value the engine sends for inputs not known during preview. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-export function isUnknown(v: unknown): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(isUnknown);
-  if (v && typeof v === "object") return Object.values(v).some(isUnknown);
-  return false;
-}
-
-/** Connection settings for a notary server, per resource (`server` input) or from stack config. */
-export type ServerInput = {
-  url?: string;
-  caPem?: string;
-  clientCertPem?: string;
-  clientKeyPem?: string;
-  insecureSkipVerify?: boolean;
-  username?: string;
-  password?: string;
-  /** Registry host whose docker credentials apply; defaults to the GUN's first component. */
-  registryHost?: string;
-  /** Time-out of each request to the notary server, in seconds (default 30). */
-  timeoutSeconds?: number;
-};
+/** Provider configuration: the stack's `notary:*` keys, and the server options in effect for a resource. */
+import type { ServerOptions } from "../../../sdk/src/index.ts";
+import { inputError } from "../inputs/failures.ts";
+import type { ServerInput } from "../inputs/fields.ts";
 
 /** Stack configuration (`notary:*` keys), read by the providers' `configure`. */
 export type ProviderConfig = ServerInput & { renewBeforeDays?: number };
@@ -64,10 +38,6 @@ export function readConfig(get: (key: string) => string | undefined): ProviderCo
     else (c as Record<string, unknown>)[field] = v;
   }
   return c;
-}
-
-export function inputError(field: string, message: string): NotaryError {
-  return new NotaryError("INPUT_INVALID", `${field}: ${message}`, { details: { field } });
 }
 
 /**
@@ -108,12 +78,6 @@ export function serverOptions(config: ProviderConfig, input: ServerInput | undef
 
 function validTimeout(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v) && v > 0;
-}
-
-/** Check failures of a `server` input (what Check can tell without the network). */
-export function checkServerInput(server: ServerInput | undefined, f: { property: string; reason: string }[]): void {
-  const t = server?.timeoutSeconds;
-  if (t !== undefined && !isUnknown(t) && !validTimeout(t)) f.push({ property: "server.timeoutSeconds", reason: "must be a number of seconds > 0" });
 }
 
 export function dropEmpty<T extends object>(o: T): Partial<T> {

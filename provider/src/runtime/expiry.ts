@@ -1,6 +1,7 @@
-/** Renewal windows: when a role is due for re-signing under the expiry policy. */
+/** The expiry policy (lifetimes in days), and renewal windows: when a role is due for re-signing under it. */
 import { DAY_MS } from "../../../sdk/src/metadata/time.ts";
-import { parseGoTime } from "../../../sdk/src/index.ts";
+import { parseGoTime, type ExpiryPolicy } from "../../../sdk/src/index.ts";
+import type { ExpiryInput } from "../inputs/fields.ts";
 
 export { DAY_MS };
 /** notary warns six months before expiry; we renew inside the same window by default. */
@@ -40,8 +41,18 @@ function policySlackDays(lifetimeDays: number): number {
 /** Parsed `expires` values: every resource of a repository asks about the same few. */
 const expiresAt = new Map<string, number>();
 
+/** The SDK's expiry policy (milliseconds) from lifetimes in days. */
+export function expiryPolicy(e: ExpiryInput | undefined): ExpiryPolicy {
+  const p: ExpiryPolicy = {};
+  if (e?.rootDays) p.root = e.rootDays * DAY_MS;
+  if (e?.targetsDays) p.targets = e.targetsDays * DAY_MS;
+  if (e?.snapshotDays) p.snapshot = e.snapshotDays * DAY_MS;
+  if (e?.delegationDays) p.delegation = e.delegationDays * DAY_MS;
+  return p;
+}
+
 /** Lifetime in days of a role re-signed under an expiry policy (notary's defaults otherwise). */
-export function lifetimeDays(role: string, e: { rootDays?: number; targetsDays?: number; snapshotDays?: number; delegationDays?: number } | undefined): number {
+export function lifetimeDays(role: string, e: ExpiryInput | undefined): number {
   if (role === "root") return e?.rootDays ?? 3650;
   if (role === "snapshot") return e?.snapshotDays ?? 1095;
   if (role === "targets") return e?.targetsDays ?? 1095;

@@ -1,20 +1,10 @@
 /** Key: generate an ECDSA P-256 key, or import a PEM / notary or docker key file (with its passphrase). No network. */
 import { PrivateKey, canonicalKeyId } from "../../../sdk/src/index.ts";
-import { isUnknown, parsePrivateKey, plain, publicKeyPem } from "./common.ts";
-import type { CheckFailure, DiffResult } from "./checks.ts";
+import { parsePrivateKey, plain, publicKeyPem } from "./common.ts";
+import type { DiffResult } from "./checks.ts";
+import type { KeyInputs } from "../inputs/key.ts";
 
-export type KeyInputs = { pem?: string; passphrase?: string; role?: string };
 export type KeyOutputs = KeyInputs & { keyId: string; keyType: string; publicKeyPem: string; privateKeyPem: string };
-
-export function checkKey(n: KeyInputs): CheckFailure[] {
-  if (n.pem === undefined || isUnknown(n.pem) || isUnknown(n.passphrase)) return [];
-  try {
-    parsePrivateKey(n.pem, "pem", n.passphrase);
-    return [];
-  } catch (e) {
-    return [{ property: "pem", reason: (e as Error).message }];
-  }
-}
 
 export function diffKey(olds: KeyOutputs, news: KeyInputs): DiffResult {
   const replaces = (["pem", "passphrase"] as const).filter((f) => (news[f] ?? "") !== (olds[f] ?? ""));

@@ -7,10 +7,9 @@ import { NotaryError, isNotaryError, parseImageReference, resolveImage } from ".
 import { MEDIA_TYPES, type ResolveImageOptions } from "../../../sdk/src/remote/registry.ts";
 import { isUnknown } from "./common.ts";
 import type { CheckFailure } from "./checks.ts";
+import type { RegistryInput, SignedTagInputs } from "../inputs/signed-tag.ts";
 
-export type RegistryInput = { username?: string; password?: string; insecure?: boolean; caPem?: string };
-
-export type PlatformInputs = { tag: string; image?: string; listsOnly?: boolean; registry?: RegistryInput };
+export type PlatformInputs = Pick<SignedTagInputs, "tag" | "image" | "listsOnly" | "registry">;
 
 const LIST_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.ociIndex]);
 
@@ -30,7 +29,7 @@ type Checked = PlatformInputs & { digest?: string; resolvedDigest?: string; reso
  * and a request more is made only for a single-platform manifest); a pinned one is looked at when it, the tag or
  * listsOnly changed, so an unchanged pin still makes no request. A digest given directly is not looked at.
  */
-export async function checkImageKind(olds: Checked | undefined, news: Checked): Promise<{ failure?: CheckFailure; warning?: string }> {
+export async function checkImageKind(olds: Partial<Checked> | undefined, news: Checked): Promise<{ failure?: CheckFailure; warning?: string }> {
   if (news.digest !== undefined || isUnknown(news)) return {};
   if (news.resolvedDigest && news.resolvedMediaType) {
     return checkPlatformManifest(news, { digest: news.resolvedDigest, mediaType: news.resolvedMediaType });

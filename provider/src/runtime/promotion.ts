@@ -9,71 +9,20 @@
  * and `up` changes nothing; "revoke" plans an update that removes the tag from B's roles (the preview shows it), and
  * a later command where A signs D again plans the signature again.
  *
- * The one deliberate exception to "a preview of unchanged resources makes no HTTP request at all" (issue 4): a
- * resource that declares `promotedFrom` asks for its source to be verified again by every preview, which takes one
- * verified read of A per command (the repository handle is shared by every promotion from A in the process, so A is
- * fetched once). Resources without `promotedFrom` stay request-free.
+ * A deliberate exception to "a preview of unchanged resources makes no HTTP request at all" (issue 4; operations.ts
+ * says why): one verified read of A per command, the repository handle shared by every promotion from A in the
+ * process. Resources without `promotedFrom` stay request-free.
  */
 import { isNotaryError, parseImageReference, verifyTag } from "../../../sdk/src/index.ts";
 import type { RepoState } from "../../../sdk/src/index.ts";
-import { checkServerInput, currentOf, isUnknown, parsePrivateKey, repositoryFor, type ProviderConfig, type ServerInput } from "./common.ts";
-import { assertGunInput, type CheckFailure, type DiffResult } from "./checks.ts";
-import { repoOf } from "./roles.ts";
+import { currentOf, isUnknown, parsePrivateKey, repositoryFor, type ProviderConfig } from "./common.ts";
+import type { CheckFailure, DiffResult } from "./checks.ts";
+import type { PromotedFromInput } from "../inputs/promotion.ts";
+import type { SignedTagInputs } from "../inputs/signed-tag.ts";
+import { repoOf } from "./repo-ref.ts";
 import { withKnownKeys } from "./keyring.ts";
 import { say } from "./progress.ts";
-import { defaultRoles, outputsOf, stageId, type SignedTagInputs, type SignedTagOutputs } from "./signed-tag.ts";
-
-export type PromotedFromInput = {
-  /** The source repository (GUN). */
-  gun: string;
-  /** The source's tag; default the SignedTag's own tag. */
-  tag?: string;
-  /** The source's pinned root: Root key ID(s) as `docker trust inspect` shows them, or the sha256 of its root.json. */
-  rootKeyId?: string | string[];
-  trustedRootSha256?: string;
-  /** Who must have signed D there: docker signer names (`alice`) or roles (`targets/releases`); and/or key IDs. */
-  signers?: string[];
-  keyIds?: string[];
-  /** How many of them, counted distinct (default 1). */
-  threshold?: number;
-  /** The source's notary server; stack config (`notary:serverUrl`, …) for what is not given. */
-  server?: ServerInput;
-  onViolation?: "refuse" | "revoke";
-};
-
-export type PromotionInputs = {
-  promotedFrom?: PromotedFromInput;
-  /** Set by check when `promotedFrom` is given: whether the source signs the digest as required at this command. */
-  promotionHolds?: boolean;
-  /** Why it does not (the source's verification failure), when `onViolation` is "revoke". */
-  promotionProblem?: string;
-};
-
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
-
-const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === "string" || isUnknown(x));
-
-/** What check can tell about `promotedFrom` without the network. */
-export function checkPromotedFrom(pf: PromotedFromInput | undefined, f: CheckFailure[]): void {
-  if (pf === undefined || isUnknown(pf)) return;
-  const at = (p: string, reason: string): void => void f.push({ property: `promotedFrom.${p}`, reason });
-  if (typeof pf !== "object" || pf === null) return at("gun", "give promotedFrom as { gun, rootKeyId, signers?, … }");
-  assertGunInput(pf.gun, "promotedFrom.gun", f);
-  if (pf.tag !== undefined && (typeof pf.tag !== "string" || !TAG_RE.test(pf.tag))) at("tag", `${JSON.stringify(pf.tag)} is not a valid tag`);
-  const pins = typeof pf.rootKeyId === "string" ? [pf.rootKeyId] : pf.rootKeyId;
-  if (!(pins && isStrings(pins) && pins.length > 0) && !pf.trustedRootSha256) {
-    at("rootKeyId", "pin the source's root: rootKeyId (the Root key ID `docker trust inspect` shows) or trustedRootSha256");
-  }
-  if (pf.signers !== undefined && !isStrings(pf.signers)) at("signers", "must be a list of signer or role names");
-  if (pf.keyIds !== undefined && !isStrings(pf.keyIds)) at("keyIds", "must be a list of key IDs");
-  if (pf.threshold !== undefined && !(Number.isSafeInteger(pf.threshold) && pf.threshold >= 1)) at("threshold", "must be a whole number ≥ 1");
-  if (pf.onViolation !== undefined && pf.onViolation !== "refuse" && pf.onViolation !== "revoke") {
-    at("onViolation", `${JSON.stringify(pf.onViolation)}: use "refuse" (fail the preview and up) or "revoke" (revoke the tag)`);
-  }
-  const server: CheckFailure[] = [];
-  checkServerInput(pf.server, server);
-  for (const s of server) at(s.property, s.reason);
-}
+import { defaultRoles, outputsOf, stageId, type SignedTagOutputs } from "./tag-state.ts";
 
 /** The digest the SignedTag signs, as check knows it: given, pinned by the image reference, or resolved from its tag. */
 function wantedDigest(n: SignedTagInputs): string | undefined {
@@ -89,7 +38,7 @@ function wantedDigest(n: SignedTagInputs): string | undefined {
 /** Failures that mean "the source does not sign D as required" (as opposed to "the source could not be asked"). */
 const VIOLATIONS = /^(VERIFICATION_FAILED|TRUST_ROOT_MISMATCH|TRUST_ROOT_ROTATION_FAILED|METADATA_[A-Z_]+|SIGNATURE_[A-Z_]+)$/;
 
-async function sourceState(config: ProviderConfig, pf: PromotedFromInput): Promise<RepoState> {
+async function sourceState(config: ProviderConfig, pf: NonNullable<PromotedFromInput>): Promise<RepoState> {
   const pins = pf.rootKeyId === undefined ? [] : typeof pf.rootKeyId === "string" ? [pf.rootKeyId] : pf.rootKeyId;
   const anchor = pf.trustedRootSha256 ? { trustedRootSha256: pf.trustedRootSha256 } : { rootKeyIds: pins };
   // repo.current(): one verified read per process, shared with every other promotion from the same source.

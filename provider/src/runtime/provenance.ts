@@ -18,16 +18,14 @@ import type { FileMeta, ResolvedImage } from "../../../sdk/src/index.ts";
 import { isPlainObject } from "../../../sdk/src/metadata/validate-values.ts";
 import { MEDIA_TYPES, type ResolveImageOptions } from "../../../sdk/src/remote/registry.ts";
 import { fetchBlob } from "../../../sdk/src/remote/registry-blob.ts";
-import { isUnknown } from "./common.ts";
-import type { CheckFailure } from "./checks.ts";
+import { textProblem, type Provenance, type ProvenanceInput } from "../inputs/provenance.ts";
 
-export type Provenance = { source?: string; revision?: string; dirty?: boolean; dockerfile?: string };
 /** What a role holds: the provenance read from its custom data, and the rest of that data (canonical JSON), if any. */
 export type HeldProvenance = Provenance & { otherCustom?: string };
 
 export type ProvenanceInputs = {
   /** Given provenance: each field given wins over what the image says. */
-  provenance?: Provenance;
+  provenance?: ProvenanceInput;
   /** Set by `check` with the image's digest (a floating reference): what its annotations and labels say. */
   imageProvenance?: Provenance;
 };
@@ -52,52 +50,16 @@ const FIELDS = ["source", "revision", "dirty", "dockerfile"] as const;
 const TEXT_FIELDS = ["source", "revision", "dockerfile"] as const;
 type Field = (typeof FIELDS)[number];
 const FIELD_OF_KEY = new Map<string, Field>(FIELDS.map((f) => [CUSTOM_KEYS[f], f]));
-const MAX_LENGTH = 1024;
-
-/** Why a text value cannot be signed as custom data that the Go tools keep working with; undefined when it can. */
-export function textProblem(v: string): string | undefined {
-  if (v === "") return "is empty: leave it out";
-  if (v.length > MAX_LENGTH) return `is longer than ${MAX_LENGTH} characters`;
-  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v)) return "contains a lone surrogate (not UTF-8)";
-  if (/[\u0000-\u001f]/.test(v)) return "contains a control character, which notary cannot publish (reference §1.4)";
-  if (/[<>&\u2028\u2029]/.test(v)) {
-    return (
-      "contains <, >, & (or U+2028/U+2029): notary and docker escape these in custom data when they re-sign the role, " +
-      "and their own signature then fails (reference §5.6), so no Go tool could sign in this role again"
-    );
-  }
-  return undefined;
-}
-
-/** The `provenance` input's check failures (unknown values are checked when known). */
-export function checkProvenance(p: unknown, f: CheckFailure[]): void {
-  if (p === undefined || p === null || (isUnknown(p) && !isPlainObject(p))) return;
-  if (!isPlainObject(p)) return void f.push({ property: "provenance", reason: "must be an object { source?, revision?, dirty?, dockerfile? }" });
-  for (const [k, v] of Object.entries(p)) {
-    const property = `provenance.${k}`;
-    if (v === undefined || v === null || isUnknown(v)) continue;
-    if (k === "dirty") {
-      if (typeof v !== "boolean") f.push({ property, reason: "must be true or false" });
-    } else if (!(TEXT_FIELDS as readonly string[]).includes(k)) {
-      f.push({ property, reason: "is not a provenance field: give source, revision, dirty or dockerfile" });
-    } else if (typeof v !== "string") {
-      f.push({ property, reason: "must be a string" });
-    } else {
-      const why = textProblem(v);
-      if (why) f.push({ property, reason: why });
-    }
-  }
-}
 
 /** The known fields of `p`, in a fixed order (null and undefined dropped). */
-function fieldsOf(p: Provenance | undefined): Provenance {
+function fieldsOf(p: ProvenanceInput | Provenance): Provenance {
   const out: Record<string, unknown> = {};
   for (const k of FIELDS) if (p?.[k] !== undefined && p[k] !== null) out[k] = p[k];
   return out as Provenance;
 }
 
 /** Each field given wins over the image's. */
-export function mergeProvenance(given: Provenance | undefined, image: Provenance | undefined): Provenance {
+export function mergeProvenance(given: ProvenanceInput, image: Provenance | undefined): Provenance {
   return fieldsOf({ ...fieldsOf(image), ...fieldsOf(given) });
 }
 

@@ -13,41 +13,24 @@ import {
   type Change,
   type PrivateKey,
   type RepoState,
-  type ExpiryPolicy,
 } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import {
-  checkServerInput,
-  DAY_MS,
   DEFAULT_RENEW_BEFORE_DAYS,
+  expiryPolicy,
   isDue,
   isUnknown,
   parsePrivateKey,
   plain,
   repositoryFor,
   type ProviderConfig,
-  type ServerInput,
   stateOf,
   lifetimeDays,
 } from "./common.ts";
-import { assertGunInput, type CheckFailure, type DiffResult } from "./checks.ts";
+import type { DiffResult } from "./checks.ts";
+import type { ExpiryInput } from "../inputs/fields.ts";
+import type { RepositoryInputs } from "../inputs/repository.ts";
 import { say } from "./progress.ts";
-
-export type ExpiryInput = { rootDays?: number; targetsDays?: number; snapshotDays?: number; delegationDays?: number };
-
-export type RepositoryInputs = {
-  gun: string;
-  server?: ServerInput;
-  /** Root private key PEM (ECDSA P-256). */
-  rootKey: string;
-  targetsKey: string;
-  /** Snapshot private key PEM; omitted = server-managed snapshot (docker's default). */
-  snapshotKey?: string;
-  expiry?: ExpiryInput;
-  renewBeforeDays?: number;
-  /** Delete the trust data from the server when the resource is destroyed. Default false. */
-  deleteOnDestroy?: boolean;
-};
 
 export type RepositoryOutputs = RepositoryInputs & {
   serverUrl: string;
@@ -74,45 +57,6 @@ export type RepositoryOutputs = RepositoryInputs & {
 /** The floor a Repository's state gives its reads (`versions` in state written by earlier releases). */
 function floorOf(olds: RepositoryOutputs): RepositoryOutputs["verified"] | undefined {
   return olds.verified ?? (olds as { versions?: RepositoryOutputs["verified"] }).versions;
-}
-
-export function expiryPolicy(e: ExpiryInput | undefined): ExpiryPolicy {
-  const p: ExpiryPolicy = {};
-  if (e?.rootDays) p.root = e.rootDays * DAY_MS;
-  if (e?.targetsDays) p.targets = e.targetsDays * DAY_MS;
-  if (e?.snapshotDays) p.snapshot = e.snapshotDays * DAY_MS;
-  if (e?.delegationDays) p.delegation = e.delegationDays * DAY_MS;
-  return p;
-}
-
-export function checkRepository(news: RepositoryInputs): CheckFailure[] {
-  const f: CheckFailure[] = [];
-  assertGunInput(news.gun, "gun", f);
-  for (const field of ["rootKey", "targetsKey", "snapshotKey"] as const) {
-    const v = news[field];
-    if (v === undefined || isUnknown(v)) {
-      if (field !== "snapshotKey" && v === undefined) f.push({ property: field, reason: `${field} is required: a PEM private key` });
-      continue;
-    }
-    try {
-      const k = parsePrivateKey(v, field);
-      if (field === "rootKey" && k.keyType !== "ecdsa") {
-        f.push({ property: field, reason: "the root key must be an ECDSA P-256 key (notary root certificates are ECDSA)" });
-      }
-    } catch (e) {
-      f.push({ property: field, reason: (e as Error).message });
-    }
-  }
-  for (const [k, v] of Object.entries(news.expiry ?? {})) {
-    if (!isUnknown(v) && !(typeof v === "number" && Number.isInteger(v) && v > 0)) {
-      f.push({ property: `expiry.${k}`, reason: "must be a positive whole number of days" });
-    }
-  }
-  if (news.renewBeforeDays !== undefined && !isUnknown(news.renewBeforeDays) && !(typeof news.renewBeforeDays === "number" && news.renewBeforeDays >= 0)) {
-    f.push({ property: "renewBeforeDays", reason: "must be a number of days ≥ 0" });
-  }
-  checkServerInput(news.server, f);
-  return f;
 }
 
 /**

@@ -3,110 +3,23 @@
  * that digest and size nothing is published. The digest and size come from the registry (any manifest type,
  * including multi-arch indexes) or are given directly.
  */
-import {
-  NotaryError,
-  RELEASES_ROLE,
-  resolveImage,
-  parseImageReference,
-  lookupTarget,
-  pathAllowed,
-} from "../../../sdk/src/index.ts";
-import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
-import type { Change, RepoState, FileMeta } from "../../../sdk/src/index.ts";
-import { DEFAULT_RENEW_BEFORE_DAYS, currentOf, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
-import { checkPrivateKeys, checkRoleName, type CheckFailure, type DiffResult } from "./checks.ts";
-import { checkRepoRef, repoOf, type RepoRef } from "./roles.ts";
+import { NotaryError, resolveImage, parseImageReference, lookupTarget, type Change, type RepoState } from "../../../sdk/src/index.ts";
+import { DEFAULT_RENEW_BEFORE_DAYS, currentOf, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, stateOf, type ProviderConfig } from "./common.ts";
+import type { DiffResult } from "./checks.ts";
+import type { Provenance } from "../inputs/provenance.ts";
+import type { SignedTagInputs } from "../inputs/signed-tag.ts";
+import { repoOf } from "./repo-ref.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
-import { registryOptions, type RegistryInput } from "./platform.ts";
+import { registryOptions } from "./platform.ts";
 import { rolesToResign } from "./resign.ts";
-import { checkProvenance, mergeProvenance, provenanceOutputs, readImageProvenance, sameCustom, sameProvenance, wantedProvenance, withProvenance } from "./provenance.ts";
-import type { Provenance, ProvenanceInputs, ProvenanceOutputs } from "./provenance.ts";
-import { checkPromotedFrom, promotionDiff, revokeUnpromoted, type PromotionInputs } from "./promotion.ts";
-
-export type { RegistryInput };
-
-export type SignedTagInputs = RepoRef & ProvenanceInputs & PromotionInputs & {
-  tag: string;
-  /** Image reference resolved in the registry (`repo:tag`, `repo@sha256:…`, `repo:tag@sha256:…`). */
-  image?: string;
-  /** `sha256:<hex>` of the manifest; with `size`, instead of `image`. */
-  digest?: string;
-  size?: number;
-  /** Role to sign in: default `targets/releases` when it exists, else `targets`. */
-  role?: string;
-  /** Private key PEMs of the role (several for a threshold above 1). */
-  signingKeys: string[];
-  registry?: RegistryInput;
-  renewBeforeDays?: number;
-  /** Refuse any manifest that is not a manifest list or OCI index (a single platform's manifest signed by mistake). */
-  listsOnly?: boolean;
-  /**
-   * Set by `check` when `image` is a tag reference (not pinned by a digest): what the tag points to in the registry at
-   * this command. A tag pushed again since the last `up` shows here as a change from the old digest to the new one.
-   */
-  resolvedDigest?: string;
-  resolvedSize?: number;
-  resolvedMediaType?: string;
-};
-
-export type SignedTagOutputs = SignedTagInputs & ProvenanceOutputs & {
-  /** The primary role (`targets/releases` when signed there): what docker's trusted pull reads. */
-  signedRole: string;
-  /** Every role the tag was signed in. */
-  signedRoles: string[];
-  /** What we signed (resolved from `image` when given). */
-  signedDigest: string;
-  signedSize: number;
-  mediaType: string;
-  /** What the role holds on the server for the tag (refreshed by `read`; empty when missing). */
-  serverDigest: string;
-  serverSize: number;
-  roleVersion: number;
-  roleExpires: string;
-  /**
-   * The snapshot version after this resource's last create or update (a refresh keeps it): changes when it writes, so
-   * the repository's RepositoryStatus knows to read the server again after it.
-   */
-  snapshotVersion?: number;
-};
-
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
-
-export function checkSignedTag(n: SignedTagInputs): CheckFailure[] {
-  const f: CheckFailure[] = [];
-  checkRepoRef(n, f);
-  if (!isUnknown(n.tag) && (typeof n.tag !== "string" || !TAG_RE.test(n.tag))) {
-    f.push({ property: "tag", reason: `${JSON.stringify(n.tag)} is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with "." or "-"` });
-  }
-  if (n.role !== undefined) checkRoleName(n.role, "role", f, true);
-  if (n.image === undefined && n.digest === undefined) f.push({ property: "image", reason: "give image (a registry reference) or digest and size" });
-  if (n.image !== undefined && !isUnknown(n.image)) {
-    try {
-      parseImageReference(n.image);
-    } catch (e) {
-      f.push({ property: "image", reason: (e as Error).message });
-    }
-  }
-  if (n.digest !== undefined && !isUnknown(n.digest)) {
-    if (typeof n.digest !== "string" || !DIGEST_RE.test(n.digest)) f.push({ property: "digest", reason: 'must be "sha256:" followed by 64 lowercase hex digits' });
-    if (n.size === undefined) f.push({ property: "size", reason: "is required with digest: the manifest size in bytes" });
-  }
-  if (n.size !== undefined && !isUnknown(n.size) && !(typeof n.size === "number" && Number.isSafeInteger(n.size) && n.size > 0)) {
-    f.push({ property: "size", reason: "must be a positive whole number of bytes" });
-  }
-  if (n.listsOnly !== undefined && !isUnknown(n.listsOnly) && typeof n.listsOnly !== "boolean") f.push({ property: "listsOnly", reason: "must be true or false" });
-  checkPrivateKeys(n.signingKeys, "signingKeys", f);
-  checkProvenance(n.provenance, f);
-  checkPromotedFrom(n.promotedFrom, f);
-  return f;
-}
+import { mergeProvenance, readImageProvenance, sameProvenance, wantedProvenance, withProvenance } from "./provenance.ts";
+import { promotionDiff, revokeUnpromoted } from "./promotion.ts";
+import { defaultRoles, metaFor, outputsOf, stageId, type Signed, type SignedTagOutputs } from "./tag-state.ts";
 
 /**
  * A floating reference floats: `image` given by tag (no digest pinned, no `digest` input) is resolved in the registry
- * by every `check`, so by every preview and up (the one request a preview of it makes). This is the one place a check
- * goes to the network: without it a tag re-pushed since the last `up` (a release re-tagged as a new manifest list)
- * would stay signed to its old digest without a word. A reference pinned by digest is left alone.
+ * by every `check`, so by every preview and up (why a check goes to the network: operations.ts). A reference pinned by
+ * digest is left alone.
  */
 export async function resolveFloating(news: SignedTagInputs, olds?: Partial<SignedTagInputs>): Promise<SignedTagInputs> {
   const { resolvedDigest: _d, resolvedSize: _s, resolvedMediaType: _m, imageProvenance: _p, ...rest } = news;
@@ -148,42 +61,6 @@ export function diffSignedTag(olds: SignedTagOutputs, news: SignedTagInputs, con
   return { changes: drift || want !== olds.signedDigest || renew || !sameProvenance(provenance, olds.signedProvenance) };
 }
 
-function metaFor(digest: string, size: number): FileMeta {
-  return { length: size, hashes: { sha256: Buffer.from(digest.slice("sha256:".length), "hex").toString("base64") } };
-}
-
-function digestOfMeta(meta: FileMeta | undefined): string {
-  const h = meta?.hashes["sha256"];
-  return h ? "sha256:" + Buffer.from(h, "base64").toString("hex") : "";
-}
-
-/**
- * docker's choice (`GetSignableRoles`): every direct delegation of `targets` whose paths allow the tag and whose keys
- * the signing keys satisfy (so `targets/releases` and the signer's own role, and `docker trust inspect` names the
- * signer); `targets` when the repository has no delegations. Releases first.
- */
-export function defaultRoles(state: RepoState, tag: string, keyIds: ReadonlySet<string>): string[] {
-  const top = state.roles.get("targets")!.file.signed;
-  if (top.delegations.roles.length === 0) return ["targets"]; // the publish refuses it unless the keys sign targets
-  const signable = top.delegations.roles.filter((r) => {
-    const have = r.keyids.filter((id) => {
-      const k = top.delegations.keys[id];
-      return k !== undefined && (keyIds.has(id) || keyIds.has(canonicalKeyIdOfJson(k)));
-    }).length;
-    return have >= r.threshold && pathAllowed(r.paths ?? [], tag);
-  });
-  if (signable.length === 0) {
-    const roles = top.delegations.roles.map((r) => `${r.name} [${r.keyids.join(", ")}]`).join("; ");
-    throw new NotaryError(
-      "SIGNING_KEY_MISSING",
-      `no valid signing keys for delegation roles of ${state.gun}: the signingKeys [${[...keyIds].join(", ")}] match none of ${roles}; ` +
-        `pass a key of targets/releases or of a signer, or set role`,
-      { details: { gun: state.gun } },
-    );
-  }
-  return signable.map((r) => r.name).sort((a, b) => (a === RELEASES_ROLE ? -1 : b === RELEASES_ROLE ? 1 : 0));
-}
-
 /**
  * The manifest `inputs` name, and what the image says of its provenance. A digest fixes the manifest and its config,
  * so the provenance an earlier check read for the same digest (`known`) is taken again without fetching the config.
@@ -203,31 +80,6 @@ async function resolveDigest(
   const imageProvenance =
     known?.resolvedDigest === img.digest && known.imageProvenance ? known.imageProvenance : await readImageProvenance(img, registryOptions(inputs.registry));
   return { digest: img.digest, size: inputs.size ?? img.size, mediaType: img.mediaType, imageProvenance };
-}
-
-type Signed = { digest: string; size: number; mediaType: string; imageProvenance?: Provenance | undefined };
-
-export function outputsOf(inputs: SignedTagInputs, state: RepoState, roles: string[], signed: Signed): SignedTagOutputs {
-  const role = roles[0]!;
-  const file = state.roles.get(role);
-  // What the server holds: the primary role's entry, unless another of our roles lost or changed it.
-  const entries = roles.map((r) => state.roles.get(r)?.file.signed.targets[inputs.tag]);
-  const differing = entries.find((e) => !e || digestOfMeta(e) !== digestOfMeta(entries[0]) || e.length !== entries[0]!.length || !sameCustom(e, entries[0]));
-  const held = differing === undefined ? entries[0] : differing;
-  return plain({
-    ...inputs,
-    signedRole: role,
-    signedRoles: roles,
-    signedDigest: signed.digest,
-    signedSize: signed.size,
-    mediaType: signed.mediaType,
-    serverDigest: digestOfMeta(held),
-    serverSize: held?.length ?? 0,
-    roleVersion: file?.file.signed.version ?? 0,
-    roleExpires: file?.file.signed.expires ?? "",
-    snapshotVersion: state.snapshot.signed.version,
-    ...provenanceOutputs(inputs, signed.imageProvenance, held),
-  });
 }
 
 /** The changes that sign `tag` in its roles, computed against the state current at publish time. */
@@ -282,10 +134,6 @@ async function apply(config: ProviderConfig, inputs: SignedTagInputs, previous?:
     { keys, id: stageId(inputs) },
   );
   return outputsOf(inputs, state, roles, resolved);
-}
-
-export function stageId(inputs: { gun: string; tag: string }): string {
-  return `signed-tag:${inputs.tag}`;
 }
 
 /**

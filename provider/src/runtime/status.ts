@@ -10,25 +10,11 @@
  */
 import { isNotaryError, type Change, type PrivateKey, type RepoState } from "../../../sdk/src/index.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
-import { checkServerInput, DEFAULT_RENEW_BEFORE_DAYS, isDue, isUnknown, lifetimeDays, parsePrivateKey, plain, type ProviderConfig, type ServerInput } from "./common.ts";
-import type { ExpiryInput } from "./repository.ts";
-import { assertGunInput, type CheckFailure, type DiffResult } from "./checks.ts";
-import { repoOf } from "./roles.ts";
+import { DEFAULT_RENEW_BEFORE_DAYS, isDue, isUnknown, lifetimeDays, parsePrivateKey, plain, type ProviderConfig } from "./common.ts";
+import type { DiffResult } from "./checks.ts";
+import type { StatusInputs } from "../inputs/status.ts";
+import { repoOf } from "./repo-ref.ts";
 import { say } from "./progress.ts";
-
-export type StatusInputs = {
-  gun: string;
-  server?: ServerInput;
-  trustedRootSha256: string;
-  expiry?: ExpiryInput;
-  renewBeforeDays?: number;
-  /** Private keys the program gave this repository's resources; renewals sign with those a due role lists. */
-  keys: string[];
-  /** The Repository's `verified`: changes when the Repository writes. */
-  repositoryMark?: unknown;
-  /** `[urn, mark]` of each resource declared with `repository: repo`; a mark changes when its resource writes. */
-  after: [string, unknown][];
-};
 
 export type StatusOutputs = StatusInputs & {
   versions: Record<string, number>;
@@ -37,13 +23,6 @@ export type StatusOutputs = StatusInputs & {
   /** Resources removed by the last `up` are deleted after this resource ran: the next command reads again. */
   awaitingDeletes: boolean;
 };
-
-export function checkStatus(news: StatusInputs): CheckFailure[] {
-  const f: CheckFailure[] = [];
-  assertGunInput(news.gun, "gun", f);
-  checkServerInput(news.server, f);
-  return f;
-}
 
 export function diffStatus(olds: StatusOutputs, news: StatusInputs, config: ProviderConfig, now = new Date()): DiffResult {
   if (isUnknown(news.after) || isUnknown(news.repositoryMark) || isUnknown(news.trustedRootSha256)) return { changes: true };

@@ -3,17 +3,20 @@
 // still holds the tag, nothing once it is gone, sign again once the source signs again).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkPromotedFrom, checkPromotion, promotionDiff, type PromotedFromInput } from "../../../provider/src/runtime/promotion.ts";
-import { diffSignedTag, type SignedTagInputs, type SignedTagOutputs } from "../../../provider/src/runtime/signed-tag.ts";
-import type { CheckFailure } from "../../../provider/src/runtime/checks.ts";
+import { checkPromotion, promotionDiff } from "../../../provider/src/runtime/promotion.ts";
+import { diffSignedTag } from "../../../provider/src/runtime/signed-tag.ts";
+import type { SignedTagOutputs } from "../../../provider/src/runtime/tag-state.ts";
+import { checkSignedTag, type SignedTagInputs } from "../../../provider/src/inputs/signed-tag.ts";
+import type { CheckFailure } from "../../../provider/src/inputs/failures.ts";
+import { PrivateKey } from "../../../sdk/src/crypto/sign.ts";
 
 const DIGEST = "sha256:" + "a".repeat(64);
 const NOW = new Date("2026-11-22T00:00:00Z");
 
+/** The check's failures of `promotedFrom`, given with an otherwise valid SignedTag. */
 function failures(pf: unknown): CheckFailure[] {
-  const f: CheckFailure[] = [];
-  checkPromotedFrom(pf as PromotedFromInput, f);
-  return f;
+  const tag = { gun: "example.com/team/app", rootKeyId: "b".repeat(64), tag: "v1", digest: DIGEST, size: 10, signingKeys: [PrivateKey.generate().exportPkcs8Pem()] };
+  return checkSignedTag({ ...tag, promotedFrom: pf }).filter((f) => f.property.startsWith("promotedFrom"));
 }
 
 test("checkPromotedFrom: a pinned source root is required; names, threshold and onViolation are checked offline", () => {

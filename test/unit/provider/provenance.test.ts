@@ -4,7 +4,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  checkProvenance,
   customOf,
   mergeProvenance,
   provenanceFromImage,
@@ -13,12 +12,15 @@ import {
   wantedProvenance,
   withProvenance,
 } from "../../../provider/src/runtime/provenance.ts";
-import { diffSignedTag, checkSignedTag, type SignedTagInputs, type SignedTagOutputs } from "../../../provider/src/runtime/signed-tag.ts";
-import { UNKNOWN } from "../../../provider/src/runtime/common.ts";
+import { diffSignedTag } from "../../../provider/src/runtime/signed-tag.ts";
+import type { SignedTagOutputs } from "../../../provider/src/runtime/tag-state.ts";
+import { checkSignedTag, type SignedTagInputs } from "../../../provider/src/inputs/signed-tag.ts";
+import { provenance } from "../../../provider/src/inputs/provenance.ts";
+import { failuresOf } from "../../../provider/src/inputs/failures.ts";
+import { UNKNOWN } from "../../../provider/src/inputs/unknown.ts";
 import { canonicalJson, wireBytes } from "../../../sdk/src/canonical-json.ts";
 import { PrivateKey } from "../../../sdk/src/crypto/sign.ts";
 import { formatGoTime } from "../../../sdk/src/metadata/time.ts";
-import type { CheckFailure } from "../../../provider/src/runtime/checks.ts";
 
 const REV = "0123456789abcdef0123456789abcdef01234567";
 const FULL = { source: "https://github.com/team/app", revision: REV, dirty: false, dockerfile: "docker/Dockerfile" };
@@ -77,23 +79,20 @@ test("from the image: annotations over config labels; buildx's -dirty revision; 
 });
 
 test("input checks: types, field names, and no value the Go tools could not re-sign; unknown values wait", () => {
-  const failures = (p: unknown) => {
-    const f: CheckFailure[] = [];
-    checkProvenance(p, f);
-    return f.map((x) => x.property + ": " + x.reason);
-  };
+  // As the check names them (the schema checks the field itself, so its properties are prefixed here).
+  const failures = (p: unknown) => failuresOf(provenance, p).map((x) => `provenance${x.property ? "." + x.property : ""}: ${x.reason}`);
   assert.deepEqual(failures(FULL), []);
   assert.deepEqual(failures(undefined), []);
   assert.deepEqual(failures(UNKNOWN), []);
   assert.deepEqual(failures({ revision: UNKNOWN, dirty: UNKNOWN }), []);
   assert.deepEqual(failures("abc"), ["provenance: must be an object { source?, revision?, dirty?, dockerfile? }"]);
-  const f = failures({ dirty: "yes", commit: "abc", source: 5, revision: "", dockerfile: "a<b" });
+  const f = failures({ dirty: "yes", commit: "abc", source: 5, revision: "", dockerfile: "a<b" }).sort();
   assert.equal(f.length, 5);
-  assert.match(f[0]!, /^provenance\.dirty: must be true or false/);
-  assert.match(f[1]!, /^provenance\.commit: is not a provenance field/);
-  assert.match(f[2]!, /^provenance\.source: must be a string/);
+  assert.match(f[0]!, /^provenance\.commit: is not a provenance field/);
+  assert.match(f[1]!, /^provenance\.dirty: must be true or false/);
+  assert.match(f[2]!, /^provenance\.dockerfile: contains <, >, & .*no Go tool could sign in this role again/);
   assert.match(f[3]!, /^provenance\.revision: is empty/);
-  assert.match(f[4]!, /^provenance\.dockerfile: contains <, >, & .*no Go tool could sign in this role again/);
+  assert.match(f[4]!, /^provenance\.source: must be a string/);
   assert.match(failures({ source: "x".repeat(1025) })[0]!, /longer than 1024/);
   assert.match(failures({ source: "\ud800" })[0]!, /lone surrogate/);
   assert.deepEqual(failures({ source: "ü😀 é" }), [], "non-ASCII is fine");

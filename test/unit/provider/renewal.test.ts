@@ -4,9 +4,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isDue, lifetimeDays, DAY_MS } from "../../../provider/src/runtime/common.ts";
 import { diffRepository } from "../../../provider/src/runtime/repository.ts";
-import { diffStatus, type StatusInputs, type StatusOutputs } from "../../../provider/src/runtime/status.ts";
-import { UNKNOWN } from "../../../provider/src/runtime/config.ts";
-import { diffSignedTag, type SignedTagOutputs } from "../../../provider/src/runtime/signed-tag.ts";
+import { diffStatus, type StatusOutputs } from "../../../provider/src/runtime/status.ts";
+import type { StatusInputs } from "../../../provider/src/inputs/status.ts";
+import { UNKNOWN } from "../../../provider/src/inputs/unknown.ts";
+import { diffSignedTag } from "../../../provider/src/runtime/signed-tag.ts";
+import type { SignedTagOutputs } from "../../../provider/src/runtime/tag-state.ts";
 import { formatGoTime } from "../../../sdk/src/metadata/time.ts";
 import { PrivateKey } from "../../../sdk/src/crypto/sign.ts";
 

@@ -3,8 +3,10 @@
 // PEM encoding is not a change; a tag reference's new resolution is a change; a pinned digest never asks the registry.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { diffDelegation, diffSigner, type DelegationOutputs, type SignerOutputs } from "../../../provider/src/runtime/roles.ts";
-import { diffSignedTag, resolveFloating, signingKeysRotated, type SignedTagOutputs } from "../../../provider/src/runtime/signed-tag.ts";
+import { diffDelegation, type DelegationOutputs } from "../../../provider/src/runtime/delegation.ts";
+import { diffSigner, type SignerOutputs } from "../../../provider/src/runtime/signer.ts";
+import { diffSignedTag, resolveFloating, signingKeysRotated } from "../../../provider/src/runtime/signed-tag.ts";
+import type { SignedTagOutputs } from "../../../provider/src/runtime/tag-state.ts";
 import { keyIdsOf, sameKeys, withKnownKeys, rememberKeys } from "../../../provider/src/runtime/keyring.ts";
 import { PrivateKey } from "../../../sdk/src/crypto/sign.ts";
 import { formatGoTime } from "../../../sdk/src/metadata/time.ts";

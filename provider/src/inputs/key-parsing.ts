@@ -3,7 +3,7 @@ import { createHash, createPrivateKey } from "node:crypto";
 import { NotaryError, PrivateKey, publicKeyFromSpki, publicKeyFromCertificatePem, type PublicKey } from "../../../sdk/src/index.ts";
 import { readPrivateKeyFile } from "../../../sdk/src/crypto/keyfile.ts";
 import { certificateToPem, decodePemBlocks, encodePem } from "../../../sdk/src/crypto/pem.ts";
-import { inputError } from "./config.ts";
+import { inputError } from "./failures.ts";
 
 const parsedKeys = new Map<string, PrivateKey>();
 
