@@ -8,9 +8,9 @@
  * or when a role whose keys the program holds is due for renewal. Create, update and read make one verified read, re-sign
  * the roles due, and record every role's version, expiry and key IDs.
  */
-import { isNotaryError, type Change, type PrivateKey, type RepoState } from "../../../sdk/src/index.ts";
-import { parentRole } from "../../../sdk/src/metadata/roles.ts";
-import { DEFAULT_RENEW_BEFORE_DAYS, isDue, isUnknown, lifetimeDays, parsePrivateKey, plain, type ProviderConfig } from "./common.ts";
+import type { Change, PrivateKey, RepoState } from "../../../sdk/src/index.ts";
+import { DEFAULT_RENEW_BEFORE_DAYS, isDue, isUnknown, lifetimeDays, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
+import { delegationEntry } from "./delegation.ts";
 import type { DiffResult } from "./checks.ts";
 import type { StatusInputs } from "../inputs/status.ts";
 import { repoOf } from "./repo-ref.ts";
@@ -27,11 +27,10 @@ export type StatusOutputs = StatusInputs & {
 export function diffStatus(olds: StatusOutputs, news: StatusInputs, config: ProviderConfig, now = new Date()): DiffResult {
   if (isUnknown(news.after) || isUnknown(news.repositoryMark) || isUnknown(news.trustedRootSha256)) return { changes: true };
   const before = new Map(olds.after ?? []);
-  const removed = [...before.keys()].some((urn) => !news.after.some(([u]) => u === urn));
   const wrote = news.after.some(([urn, mark]) => JSON.stringify(before.get(urn)) !== JSON.stringify(mark));
   const changed =
     olds.awaitingDeletes ||
-    removed ||
+    removedSince(olds, news) ||
     wrote ||
     JSON.stringify(news.repositoryMark) !== JSON.stringify(olds.repositoryMark) ||
     news.trustedRootSha256 !== olds.trustedRootSha256 ||
@@ -39,6 +38,12 @@ export function diffStatus(olds: StatusOutputs, news: StatusInputs, config: Prov
     (news.renewBeforeDays ?? null) !== (olds.renewBeforeDays ?? null) ||
     (!isUnknown(news.keys) && dueRoles(olds, news, config, now).length > 0);
   return { changes: changed };
+}
+
+/** A resource of the repository left the program: Pulumi deletes it after this resource ran. */
+function removedSince(olds: StatusOutputs, news: StatusInputs): boolean {
+  const now = new Set(news.after.map(([urn]) => urn));
+  return (olds.after ?? []).some(([urn]) => !now.has(urn));
 }
 
 /** Roles due for renewal (by the record `r`) that the keys given can sign. */
@@ -53,13 +58,9 @@ function dueRoles(r: Pick<StatusOutputs, "expires" | "keyIds">, inputs: StatusIn
   );
 }
 
-const keyCache = new Map<string, PrivateKey>();
+/** The private keys given (parsePrivateKey keeps each parsed once per process). */
 function heldKeys(inputs: StatusInputs): PrivateKey[] {
-  return (inputs.keys ?? []).map((pem, i) => {
-    let k = keyCache.get(pem);
-    if (!k) keyCache.set(pem, (k = parsePrivateKey(pem, `keys[${i}]`)));
-    return k;
-  });
+  return (inputs.keys ?? []).map((pem, i) => parsePrivateKey(pem, `keys[${i}]`));
 }
 
 /** Version, expiry and key IDs of every role the verified state holds. */
@@ -72,10 +73,7 @@ export function recordOf(state: RepoState): Pick<StatusOutputs, "versions" | "ex
   for (const [role, file] of state.roles) {
     versions[role] = file.file.signed.version;
     expires[role] = file.file.signed.expires;
-    if (role !== "targets") {
-      const entry = state.roles.get(parentRole(role))?.file.signed.delegations.roles.find((d) => d.name === role);
-      keyIds[role] = [...(entry?.keyids ?? [])];
-    }
+    if (role !== "targets") keyIds[role] = [...(delegationEntry(state, role)?.keyids ?? [])];
   }
   return { versions, expires, keyIds };
 }
@@ -84,9 +82,9 @@ export function recordOf(state: RepoState): Pick<StatusOutputs, "versions" | "ex
 async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: StatusOutputs): Promise<StatusOutputs> {
   const repo = repoOf(config, { ...inputs, repositoryExpiry: inputs.expiry }, previous?.versions);
   let state = await repo.current({ allowExpiredTargets: true });
-  const due = dueRoles(recordOf(state), inputs, config, new Date());
+  const record = recordOf(state);
+  const due = dueRoles(record, inputs, config, new Date());
   if (due.length) {
-    const record = recordOf(state);
     say(`re-signing ${due.map((r) => `${r} (expires ${record.expires[r]})`).join(", ")} of ${inputs.gun}`);
     const changes: Change[] = due.map((role) => ({ type: "witness", role }));
     state = (await repo.publish(changes, { keys: heldKeys(inputs) })).state;
@@ -99,18 +97,10 @@ export async function createStatus(config: ProviderConfig, inputs: StatusInputs)
 }
 
 export async function updateStatus(config: ProviderConfig, olds: StatusOutputs, news: StatusInputs): Promise<StatusOutputs> {
-  const outs = await witness(config, news, olds);
-  const removed = (olds.after ?? []).some(([urn]) => !news.after.some(([u]) => u === urn));
-  return { ...outs, awaitingDeletes: removed };
+  return { ...(await witness(config, news, olds)), awaitingDeletes: removedSince(olds, news) };
 }
 
 export async function readStatus(config: ProviderConfig, olds: StatusOutputs): Promise<StatusOutputs | undefined> {
-  const repo = repoOf(config, olds, olds.versions);
-  try {
-    const state = await repo.current({ allowExpiredTargets: true });
-    return plain({ ...olds, ...recordOf(state), awaitingDeletes: false });
-  } catch (e) {
-    if (isNotaryError(e, "METADATA_NOT_FOUND") && e.details?.["role"] === "root") return undefined;
-    throw e;
-  }
+  const state = await stateOf(repoOf(config, olds, olds.versions), { allowExpiredTargets: true });
+  return state && plain({ ...olds, ...recordOf(state), awaitingDeletes: false });
 }
