@@ -36,6 +36,8 @@ export class HeldState {
   #anchor: TrustAnchor;
   #floor: VersionFloor;
   #inflight: Promise<RepoState> | undefined;
+  /** The floor the read in flight started under. */
+  #inflightFloor: VersionFloor | undefined;
   /** Files we hold by `<role>.<sha256hex>`, reused instead of downloaded. One entry per role. */
   readonly #known = new Map<string, { key: string; bytes: Uint8Array }>();
   /** Targets files we just published, for the read that follows (used as signed, not parsed and verified again). */
@@ -88,14 +90,24 @@ export class HeldState {
 
   /** One verified read shared by concurrent callers; the state may hold an expired top-level targets (for writers). */
   read(): Promise<RepoState> {
-    this.#inflight ??= this.#read().finally(() => {
-      this.#inflight = undefined;
-    });
+    // A read started before the floor was raised (by a publish's own upload) cannot be trusted to show what the floor
+    // now asks for: the next read starts after it instead of sharing it.
+    if (!this.#inflight || this.#inflightFloor !== this.#floor) {
+      const before = this.#inflight?.catch(() => undefined);
+      const read: Promise<RepoState> = (before ? before.then(() => this.#read()) : this.#read()).finally(() => {
+        if (this.#inflight === read) this.#inflight = undefined;
+      });
+      this.#inflight = read;
+      this.#inflightFloor = this.#floor;
+    }
     return this.#inflight;
   }
 
   async #read(): Promise<RepoState> {
     this.#o.counters.fetches++;
+    // Our own published files, taken now: those a publish holds while this read runs are for the next one.
+    const own = new Map(this.#own);
+    this.#own.clear();
     const state = await updateRepository({
       gun: this.#o.gun,
       fetch: this.#o.fetch,
@@ -104,11 +116,10 @@ export class HeldState {
       ...(this.#state ? { previous: this.#state } : {}),
       floor: this.#floor,
       known: this.#knownLookup,
-      ownFiles: (name) => this.#own.get(name),
+      ownFiles: (name) => own.get(name),
       allowExpiredTargets: true,
       ...(this.#o.serverUrl !== undefined ? { serverUrl: this.#o.serverUrl } : {}),
     });
-    this.#own.clear();
     this.#state = state;
     this.#hold("root", state.root.bytes);
     this.#hold("snapshot", state.snapshot.bytes);
