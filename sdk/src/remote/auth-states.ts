@@ -70,27 +70,27 @@ export function startState(o: {
 // Transitions
 
 /** The first 401 named the challenge: try again as the same identity, now answering it. */
-export function answerChallenge(state: AuthState, challenge: Challenge): Transition {
+function answerChallenge(state: AuthState, challenge: Challenge): Transition {
   return { to: { ...state, challenge } };
 }
 
 /** A token from the cache was refused: forget it and fetch a fresh one as the same identity. */
-export function refreshToken(state: AuthState, challenge: Challenge, cacheKey: string): Transition {
+function refreshToken(state: AuthState, challenge: Challenge, cacheKey: string): Transition {
   return { to: { name: "refresh", identity: identityOf(state), challenge }, dropToken: cacheKey };
 }
 
 /** Anonymous access was refused and there are credentials: use them, for this request and later ones of its scope. */
-export function useCredentials(challenge: Challenge | undefined): Transition {
+function useCredentials(challenge: Challenge | undefined): Transition {
   return { to: { name: "credentials", challenge }, rememberNeedsCredentials: true };
 }
 
 /** Anonymous access was refused and there is nothing else to try. */
-export function failWithoutCredentials(): Transition {
+function failWithoutCredentials(): Transition {
   return { fail: "noCredentials" };
 }
 
 /** The credentials themselves were refused (wrong, or not granted the scope). */
-export function failCredentialsRefused(): Transition {
+function failCredentialsRefused(): Transition {
   return { fail: "credentialsRefused" };
 }
 

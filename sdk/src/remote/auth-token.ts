@@ -10,7 +10,7 @@ import { describeCredentials, type Credentials } from "./credentials.ts";
 import { errorSummary, redact } from "./auth-errors.ts";
 
 /** distribution's `minimumTokenLifetimeSeconds`. */
-export const MIN_TOKEN_LIFETIME_S = 60;
+const MIN_TOKEN_LIFETIME_S = 60;
 /** Token answers are small JSON documents. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 

@@ -6,7 +6,7 @@
 import { request as undiciRequest } from "undici";
 import type { Dispatcher } from "undici";
 import { NotaryError } from "../errors.ts";
-import { utf8 } from "../encoding.ts";
+import { concatBytes, utf8 } from "../encoding.ts";
 import { mapError, redactUrl, type ExchangeSignals } from "./http-errors.ts";
 import { DEFAULT_MAX_BYTES, type HttpRequest, type HttpResponse, type HttpStats } from "./http-types.ts";
 
@@ -101,15 +101,5 @@ async function readBody(ctx: ExchangeContext, req: HttpRequest, url: string, res
   } finally {
     if (!res.body.destroyed && total >= maxBytes) res.body.destroy();
   }
-  return concat(chunks, total);
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
