@@ -34,6 +34,9 @@ describe("RepositoryStatus: what the server holds after every command", () => {
     const repoVerified = env.outputs(T.repository, "app")["verified"];
     assert.ok(repoVerified["snapshot"] < server.versions["snapshot"]!, "the Repository's own record is a floor, older than the server");
     assert.equal(env.outputs(T.repository, "app")["versions"], undefined, "the Repository claims no versions of its own");
+    const status = env.outputs(T.status, "app-status");
+    assert.deepEqual(status["canonicalKeyIds"]["root"], [env.outputs(T.repository, "app")["rootCanonicalKeyId"]], "root matched by its key's own ID, for renewal");
+    assert.deepEqual(status["keyIds"]["root"], [env.outputs(T.repository, "app")["rootKeyId"]], "and shown by its certificate's, as docker does");
   });
 
   test("a preview of unchanged resources makes no request, and plans nothing", async () => {

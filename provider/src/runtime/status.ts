@@ -8,7 +8,9 @@
  * or when a role whose keys the program holds is due for renewal. Create, update and read make one verified read, re-sign
  * the roles due, and record every role's version, expiry and key IDs.
  */
-import type { Change, PrivateKey, RepoState } from "../../../sdk/src/index.ts";
+import type { Change, KeyJson, PrivateKey, RepoState } from "../../../sdk/src/index.ts";
+import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
+import { parentRole } from "../../../sdk/src/metadata/roles.ts";
 import { DEFAULT_RENEW_BEFORE_DAYS, isDue, isUnknown, lifetimeDays, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
 import { delegationEntry } from "./delegation.ts";
 import type { DiffResult } from "./checks.ts";
@@ -20,6 +22,11 @@ export type StatusOutputs = StatusInputs & {
   versions: Record<string, number>;
   expires: Record<string, string>;
   keyIds: Record<string, string[]>;
+  /**
+   * The same keys by canonical ID (a private key's own ID; root's key IDs are its certificates'): what renewals match
+   * the keys given against. Absent from state written before it: the key IDs are used then.
+   */
+  canonicalKeyIds?: Record<string, string[]>;
   /** Resources removed by the last `up` are deleted after this resource ran: the next command reads again. */
   awaitingDeletes: boolean;
 };
@@ -47,13 +54,13 @@ function removedSince(olds: StatusOutputs, news: StatusInputs): boolean {
 }
 
 /** Roles due for renewal (by the record `r`) that the keys given can sign. */
-function dueRoles(r: Pick<StatusOutputs, "expires" | "keyIds">, inputs: StatusInputs, config: ProviderConfig, now: Date): string[] {
+function dueRoles(r: Pick<StatusOutputs, "expires" | "keyIds" | "canonicalKeyIds">, inputs: StatusInputs, config: ProviderConfig, now: Date): string[] {
   const held = new Set(heldKeys(inputs).map((k) => k.id));
   const window = inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
   return Object.keys(r.expires ?? {}).filter(
     (role) =>
       role !== "timestamp" && // the server holds the timestamp key and re-signs it
-      (r.keyIds[role] ?? []).some((id) => held.has(id)) &&
+      (r.canonicalKeyIds?.[role] ?? r.keyIds[role] ?? []).some((id) => held.has(id)) &&
       isDue(r.expires[role], window, now, lifetimeDays(role, inputs.expiry)),
   );
 }
@@ -64,18 +71,23 @@ function heldKeys(inputs: StatusInputs): PrivateKey[] {
 }
 
 /** Version, expiry and key IDs of every role the verified state holds. */
-export function recordOf(state: RepoState): Pick<StatusOutputs, "versions" | "expires" | "keyIds"> {
+function recordOf(state: RepoState): Required<Pick<StatusOutputs, "versions" | "expires" | "keyIds" | "canonicalKeyIds">> {
   const root = state.root.signed;
   const versions: Record<string, number> = { root: root.version, snapshot: state.snapshot.signed.version, timestamp: state.timestamp.signed.version };
   const expires: Record<string, string> = { root: root.expires, snapshot: state.snapshot.signed.expires, timestamp: state.timestamp.signed.expires };
   const keyIds: Record<string, string[]> = {};
-  for (const role of ["root", "targets", "snapshot", "timestamp"]) keyIds[role] = [...(root.roles[role]?.keyids ?? [])];
+  const canonicalKeyIds: Record<string, string[]> = {};
+  const record = (role: string, ids: readonly string[], keys: Readonly<Record<string, KeyJson>>) => {
+    keyIds[role] = [...ids];
+    canonicalKeyIds[role] = ids.flatMap((id) => (keys[id] ? [canonicalKeyIdOfJson(keys[id])] : []));
+  };
+  for (const role of ["root", "targets", "snapshot", "timestamp"]) record(role, root.roles[role]?.keyids ?? [], root.keys);
   for (const [role, file] of state.roles) {
     versions[role] = file.file.signed.version;
     expires[role] = file.file.signed.expires;
-    if (role !== "targets") keyIds[role] = [...(delegationEntry(state, role)?.keyids ?? [])];
+    if (role !== "targets") record(role, delegationEntry(state, role)?.keyids ?? [], state.roles.get(parentRole(role))?.file.signed.delegations.keys ?? {});
   }
-  return { versions, expires, keyIds };
+  return { versions, expires, keyIds, canonicalKeyIds };
 }
 
 /** One verified read; the roles due are re-signed with the keys given; the record is what the server then holds. */

@@ -55,6 +55,13 @@ test("RepositoryStatus diff: renewal due → update, offline; a short lifetime i
   assert.equal(diffStatus(statusRecord(inDays(1000)), statusInputs(), {}, NOW).changes, false, "the server's timestamp (1 day) is the server's to renew");
 });
 
+test("RepositoryStatus diff: root is renewed with the root key, whose role lists its certificate's key ID", () => {
+  const rootDue = { ...statusRecord(inDays(1000)), expires: { ...statusRecord(inDays(1000)).expires, root: inDays(30) } };
+  // root.json names root by its certificate's ID ("c…"); the private key given has its own (canonical) ID.
+  assert.equal(diffStatus({ ...rootDue, canonicalKeyIds: { root: [ids.root] } }, statusInputs(), {}, NOW).changes, true);
+  assert.equal(diffStatus({ ...rootDue, canonicalKeyIds: { root: ["d".repeat(64)] } }, statusInputs(), {}, NOW).changes, false, "another root key");
+});
+
 test("RepositoryStatus diff: a delegation is renewed only with its keys; a write or a removal since plans a read", () => {
   const dueReleases = statusRecord(inDays(1000), undefined, inDays(30));
   assert.equal(diffStatus(dueReleases, statusInputs(), {}, NOW).changes, false, "no key of targets/releases held");
