@@ -76,7 +76,7 @@ export function registerRepositoryStatus(): void {
     if (t.status) continue;
     const a = t.args;
     const after = pulumi.all(t.dependents.map((d) => pulumi.all([d.resource.urn, d.mark])));
-    const keys = pulumi.all([a.rootKey, a.targetsKey, a.snapshotKey, ...t.keys]).apply((ks) => ks.flat().filter((k): k is string => typeof k === "string"));
+    const keys = pulumi.all([a.rootKey, a.targetsKey, a.snapshotKey, ...t.keys]).apply((ks) => [...new Set(ks.flat().filter((k): k is string => typeof k === "string"))]);
     t.status = new RepositoryStatus(
       providers.status,
       `${t.name}-status`,
