@@ -12,7 +12,7 @@ import type { ExpiryPolicy } from "./metadata/finalize.ts";
 import { assertGun } from "./metadata/roles.ts";
 import { validateExpiryPolicy, validateFloor } from "./metadata/validate.ts";
 import type { PrivateKey } from "./crypto/sign.ts";
-import { initialFiles } from "./trust/init.ts";
+import { initialFiles } from "./publish/init.ts";
 import { HeldState, type ReadOptions } from "./trust/held-state.ts";
 import type { RepoState, TrustAnchor, VersionFloor } from "./trust/state.ts";
 import { systemClock } from "./publish/clock.ts";

@@ -5,7 +5,7 @@
  */
 import type { PrivateKey } from "../crypto/sign.ts";
 import type { Change } from "../metadata/changes.ts";
-import { targetsInEffect } from "../trust/in-effect.ts";
+import { targetsInEffect } from "./in-effect.ts";
 import type { RepoState } from "../trust/state.ts";
 import { changesAt, type ChangeSource, type Pending } from "./pending.ts";
 import type { SignabilityAnswers } from "./signability.ts";

@@ -1,7 +1,7 @@
 // targetsInEffect: when a publish can be answered from the verified state without waiting for a group commit.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { targetsInEffect } from "../../../sdk/src/trust/in-effect.ts";
+import { targetsInEffect } from "../../../sdk/src/publish/in-effect.ts";
 import type { RepoState } from "../../../sdk/src/trust/update.ts";
 import type { Change } from "../../../sdk/src/metadata/changes.ts";
 

@@ -11,7 +11,7 @@ import type { Root, Snapshot, Timestamp } from "../../../sdk/src/metadata/types.
 import { PrivateKey } from "../../../sdk/src/crypto/sign.ts";
 import { keyToJson, sha256Hex } from "../../../sdk/src/crypto/keys.ts";
 import { serverError } from "../../../sdk/src/remote/notary-server.ts";
-import { initialFiles } from "../../../sdk/src/trust/init.ts";
+import { initialFiles } from "../../../sdk/src/publish/init.ts";
 import { HeldState } from "../../../sdk/src/trust/held-state.ts";
 import { Publisher } from "../../../sdk/src/publish/publisher.ts";
 import type { Clock } from "../../../sdk/src/publish/clock.ts";

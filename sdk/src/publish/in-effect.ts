@@ -5,7 +5,7 @@
  * earlier publish).
  */
 import type { Change } from "../metadata/changes.ts";
-import type { RepoState } from "./update.ts";
+import type { RepoState } from "../trust/update.ts";
 
 /**
  * True when every change is a `setTarget` / `removeTarget` already in effect in `state` (in a role whose file verified),
