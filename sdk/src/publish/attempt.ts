@@ -54,7 +54,7 @@ export async function attemptBatch(run: BatchRun, ctx: BatchContext): Promise<At
   if (fin.files.length === 0) return { kind: "published", state, published: [] };
   ctx.counters.publishes++;
   ctx.reads.holdPublished(fin, uploadedFloor(state, fin));
-  return { kind: "published", state: await ctx.reads.read(), published: fin.files.map((f) => f.role) };
+  return { kind: "published", state: await ctx.reads.readAfter(), published: fin.files.map((f) => f.role) };
 }
 
 /** Sign every changed role, and the snapshot when the keys hold it (else the server signs it). */

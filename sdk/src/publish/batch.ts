@@ -38,7 +38,7 @@ async function readyToRetry(e: unknown, run: BatchRun, ctx: BatchContext): Promi
   // Someone else published first: read again, and the next attempt re-applies the same changes to the fresh state.
   await ctx.clock.sleep(backoffMs(run.attempts));
   try {
-    await ctx.reads.read();
+    await ctx.reads.readAfter();
   } catch (readError) {
     return rejectAll(run.live, readError);
   }

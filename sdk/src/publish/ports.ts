@@ -11,6 +11,8 @@ export type VerifiedReads = {
   readonly state: RepoState | undefined;
   /** A fresh verified read, shared by concurrent callers (an expired top-level targets allowed: a publish renews it). */
   read(): Promise<RepoState>;
+  /** A fresh verified read that starts after now (not one already in flight): what a read-back needs. */
+  readAfter(): Promise<RepoState>;
   /** A publish was accepted: hold its files, and make the read-back show at least `floor`. */
   holdPublished(fin: FinalizedDraft, floor: VersionFloor): void;
 };

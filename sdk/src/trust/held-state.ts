@@ -36,8 +36,6 @@ export class HeldState {
   #anchor: TrustAnchor;
   #floor: VersionFloor;
   #inflight: Promise<RepoState> | undefined;
-  /** The floor the read in flight started under. */
-  #inflightFloor: VersionFloor | undefined;
   /** Files we hold by `<role>.<sha256hex>`, reused instead of downloaded. One entry per role. */
   readonly #known = new Map<string, { key: string; bytes: Uint8Array }>();
   /** Targets files we just published, for the read that follows (used as signed, not parsed and verified again). */
@@ -90,17 +88,19 @@ export class HeldState {
 
   /** One verified read shared by concurrent callers; the state may hold an expired top-level targets (for writers). */
   read(): Promise<RepoState> {
-    // A read started before the floor was raised (by a publish's own upload) cannot be trusted to show what the floor
-    // now asks for: the next read starts after it instead of sharing it.
-    if (!this.#inflight || this.#inflightFloor !== this.#floor) {
-      const before = this.#inflight?.catch(() => undefined);
-      const read: Promise<RepoState> = (before ? before.then(() => this.#read()) : this.#read()).finally(() => {
-        if (this.#inflight === read) this.#inflight = undefined;
-      });
-      this.#inflight = read;
-      this.#inflightFloor = this.#floor;
-    }
+    this.#inflight ??= this.#read().finally(() => {
+      this.#inflight = undefined;
+    });
     return this.#inflight;
+  }
+
+  /**
+   * A verified read that starts after now: a read already in flight began before (a publish's own upload, a lost race)
+   * and cannot be trusted to show it, so it is waited out rather than shared.
+   */
+  async readAfter(): Promise<RepoState> {
+    await this.#inflight?.catch(() => undefined);
+    return this.read();
   }
 
   async #read(): Promise<RepoState> {
