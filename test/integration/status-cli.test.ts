@@ -3,8 +3,10 @@
 // A Repository runs before the delegation, signer and tags that re-sign its roles; before the RepositoryStatus its
 // `versions`/`expires` kept what it saw at its own last operation (the test's first check failed on targets, snapshot
 // and timestamp). The status runs after them all and records what the server holds; its preview makes no request.
-// A removed tag is deleted after the status ran (Pulumi deletes at the end of an `up`): the state says so
-// (`awaitingDeletes`), the next preview plans the read, the next command records the server again.
+// Resources removed from the program: Pulumi deletes them after every other step, the status among them. Before the
+// status removed what they held ahead of their deletes, its record after such an `up` lagged one write behind
+// (`awaitingDeletes: true` until the next command); now it equals the server right after, and their deletes write
+// nothing. A tag retained on delete stays on the server, and in the record.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { ExampleEnv, fakeManifest, ops, T } from "./example-helpers.ts";
@@ -13,7 +15,7 @@ const env = ExampleEnv.perFile("status", { dir: "test/fixtures/status-program" }
 const m1 = fakeManifest("status v1");
 const m2 = fakeManifest("status v2");
 const m3 = fakeManifest("status v3");
-const tag = (m: { digest: string; size: number }, role?: string) => ({ digest: m.digest, size: m.size, ...(role ? { role } : {}) });
+const tag = (m: { digest: string; size: number }, role?: string, retain?: boolean) => ({ digest: m.digest, size: m.size, ...(role ? { role } : {}), ...(retain ? { retain } : {}) });
 
 describe("RepositoryStatus: what the server holds after every command", () => {
   let gun: string;
@@ -52,18 +54,40 @@ describe("RepositoryStatus: what the server holds after every command", () => {
     await env.assertStatusTruthful("app", gun);
   });
 
-  test("a tag added and one removed: the delete runs after the status, which says so; the next command catches up", async () => {
+  test("a tag added and one removed: the status removes it before it reads, the state equals the server at once", async () => {
+    const before = await env.serverRoles(gun);
     env.set("tags", { v1: tag(m3), v2: tag(m1) });
-    await env.up();
+    const r = await env.up();
+    assert.equal(ops(r)["a1"], "delete");
     const o = env.outputs(T.status, "app-status");
-    assert.equal(o["awaitingDeletes"], true, "the removal of a1 was published after the status read");
-    const server = await env.serverRoles(gun);
-    assert.equal(o["versions"]["targets/alice"] + 1, server.versions["targets/alice"], "a1's removal is the one write not yet recorded");
-    const p = await env.preview();
-    assert.deepEqual(changed(p), [["app-status", "update"]], "the preview plans the read");
-    await env.up();
+    assert.equal(o["awaitingDeletes"], false, "nothing is left to a delete after the status");
     await env.assertStatusTruthful("app", gun);
+    assert.equal(o["versions"]["targets/alice"], before.versions["targets/alice"]! + 1, "a1's removal is one write, recorded");
+    assert.deepEqual((await env.notaryList(gun)).map((x) => x.name).sort(), ["v1", "v2"]);
+    await env.expectNoChanges();
+  });
+
+  test("a tag retained on delete leaves the program: the server keeps it, and so does the record", async () => {
+    env.set("tags", { v1: tag(m3), v2: tag(m1, undefined, true) });
+    await env.up();
+    env.set("tags", { v1: tag(m3) });
+    const r = await env.up();
+    assert.equal(ops(r)["v2"], "delete", "Pulumi forgets it");
+    assert.deepEqual((await env.notaryList(gun)).map((x) => x.name).sort(), ["v1", "v2"], "the server keeps it");
     assert.equal(env.outputs(T.status, "app-status")["awaitingDeletes"], false);
+    await env.assertStatusTruthful("app", gun);
+    await env.expectNoChanges();
+  });
+
+  test("the signer removed: its role and key leave the server before the status reads", async () => {
+    env.set("signer", "false");
+    const r = await env.up();
+    assert.equal(ops(r)["Signer:alice"], "delete");
+    assert.ok(!(await env.notaryDelegations(gun)).some((d) => d.role === "targets/alice"), "targets/alice removed");
+    const releases = (await env.notaryDelegations(gun)).find((d) => d.role === "targets/releases")!;
+    assert.deepEqual(releases.keyIds, env.outputs(T.delegation, "releases")["keyIds"], "alice's key left releases");
+    assert.equal(env.outputs(T.status, "app-status")["awaitingDeletes"], false);
+    await env.assertStatusTruthful("app", gun);
     await env.expectNoChanges();
   });
 

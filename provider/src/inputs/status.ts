@@ -8,6 +8,20 @@ import { failuresOf, type CheckFailure } from "./failures.ts";
 import { expiry, gun, renewBeforeDays, server, text } from "./fields.ts";
 import { whenKnown } from "./unknown.ts";
 
+/**
+ * What a resource of the repository holds on the server, so that the status can remove it when it leaves the program
+ * (runtime/removals.ts): a tag (`name`) in its `roles`, a delegated role (`name`), or a docker signer (`name`) and its
+ * key IDs. `keep`: the resource is protected or retained on delete, and Pulumi will not remove it.
+ */
+export const claim = z.object({
+  kind: z.enum(["tag", "delegation", "signer"]),
+  name: text,
+  roles: z.array(text).optional(),
+  keyIds: z.array(text).optional(),
+  keep: z.boolean().optional(),
+});
+export type Claim = z.infer<typeof claim>;
+
 export const statusInputs = z.object({
   gun,
   server: server.optional(),
@@ -18,8 +32,11 @@ export const statusInputs = z.object({
   keys: whenKnown(z.array(text, { error: "must be a list of private key PEMs" })),
   /** The Repository's `verified`: changes when the Repository writes. */
   repositoryMark: z.unknown().optional(),
-  /** `[urn, mark]` of each resource declared with `repository: repo`; a mark changes when its resource writes. */
-  after: whenKnown(z.array(z.tuple([text, z.unknown()]), { error: "must be a list of [urn, mark]" })),
+  /**
+   * `[urn, mark, claim]` of each resource declared with `repository: repo`; a mark changes when its resource writes.
+   * State written before claims has `[urn, mark]`.
+   */
+  after: whenKnown(z.array(z.tuple([text, z.unknown(), claim.optional()]), { error: "must be a list of [urn, mark, claim]" })),
 });
 export type StatusInputs = z.infer<typeof statusInputs>;
 

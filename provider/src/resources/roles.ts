@@ -32,7 +32,10 @@ export class Delegation extends pulumi.dynamic.Resource {
       "notary",
       "Delegation",
     );
-    if (args.repository) trackDependent(args.repository, this, this.snapshotVersion, [args.parentKey, ...(args.signingKeys ? [args.signingKeys] : [])]);
+    if (args.repository) {
+      const claim = this.role.apply((role) => ({ kind: "delegation" as const, name: role }));
+      trackDependent(args.repository, this, opts, { mark: this.snapshotVersion, claim }, [args.parentKey, ...(args.signingKeys ? [args.signingKeys] : [])]);
+    }
   }
 }
 
@@ -67,7 +70,10 @@ export class Signer extends pulumi.dynamic.Resource {
       "notary",
       "Signer",
     );
-    if (args.repository) trackDependent(args.repository, this, this.snapshotVersion, [args.targetsKey]);
+    if (args.repository) {
+      const claim = pulumi.all([args.name, this.keyIds]).apply(([name, keyIds]) => ({ kind: "signer" as const, name, keyIds }));
+      trackDependent(args.repository, this, opts, { mark: this.snapshotVersion, claim }, [args.targetsKey]);
+    }
   }
 }
 

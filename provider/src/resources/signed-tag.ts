@@ -67,6 +67,9 @@ export class SignedTag extends pulumi.dynamic.Resource {
       "notary",
       "SignedTag",
     );
-    if (args.repository) trackDependent(args.repository, this, this.snapshotVersion, [args.signingKeys]);
+    if (args.repository) {
+      const claim = pulumi.all([args.tag, this.signedRoles]).apply(([name, roles]) => ({ kind: "tag" as const, name, roles }));
+      trackDependent(args.repository, this, opts, { mark: this.snapshotVersion, claim }, [args.signingKeys]);
+    }
   }
 }

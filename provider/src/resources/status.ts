@@ -14,6 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { providers } from "../providers.ts";
 import { OUTPUT, type RepositoryOf as Repository } from "./shared.ts";
+import type { Claim } from "../inputs/status.ts";
 
 /** Per role: `root`, `targets`, `snapshot`, `timestamp` and each delegation (`targets/releases`, …). */
 export type RoleMap<T> = Record<string, T>;
@@ -36,8 +37,11 @@ type Tracked = {
   name: string;
   repo: Repository;
   args: RepositoryArgs;
-  /** Resources declared with `repository: repo`, each with the output that changes whenever it writes. */
-  dependents: { resource: pulumi.CustomResource; mark: pulumi.Output<unknown> }[];
+  /**
+   * Resources declared with `repository: repo`, each with the output that changes whenever it writes, and what it
+   * holds on the server (removed by the status when the resource leaves the program: runtime/removals.ts).
+   */
+  dependents: { resource: pulumi.CustomResource; mark: pulumi.Output<unknown>; claim: pulumi.Output<Claim> }[];
   /** Private keys the program gave those resources: renewals sign with them. */
   keys: pulumi.Input<pulumi.Input<string>[] | string>[];
   resolve: (s: RepositoryStatus) => void;
@@ -57,14 +61,30 @@ export function trackRepository(repo: Repository, name: string, args: Repository
 }
 
 /** Called by the constructors of resources declared with `repository: repo`. */
-export function trackDependent(repo: Repository, resource: pulumi.CustomResource, mark: pulumi.Output<unknown>, keys: pulumi.Input<pulumi.Input<string>[] | string>[]): void {
+export function trackDependent(
+  repo: Repository,
+  resource: pulumi.CustomResource,
+  opts: pulumi.CustomResourceOptions | undefined,
+  marks: { mark: pulumi.Output<unknown>; claim: pulumi.Input<Omit<Claim, "keep">> },
+  keys: pulumi.Input<pulumi.Input<string>[] | string>[],
+): void {
   const t = tracked.get(repo);
   if (!t) return;
   if (t.status) {
     pulumi.log.warn(`a resource of ${t.name} was declared after its RepositoryStatus was registered: the status does not wait for it`, resource);
   }
-  t.dependents.push({ resource, mark });
+  const keep = keptOnRemoval(resource, opts);
+  t.dependents.push({ resource, mark: marks.mark, claim: pulumi.output(marks.claim).apply((c) => ({ ...c, ...(keep ? { keep } : {}) }) as Claim) });
   t.keys.push(...keys);
+}
+
+/**
+ * Whether Pulumi keeps the resource when it leaves the program: protected (its own option, or inherited from its
+ * parent, as the Pulumi SDK resolves it in the constructor) or retained on delete. The status leaves its trust data.
+ */
+function keptOnRemoval(resource: pulumi.CustomResource, opts: pulumi.CustomResourceOptions | undefined): boolean {
+  const protect = (resource as unknown as { __protect?: boolean }).__protect ?? opts?.protect;
+  return protect === true || opts?.retainOnDelete === true;
 }
 
 /**
@@ -75,7 +95,7 @@ export function registerRepositoryStatus(): void {
   for (const t of tracked.values()) {
     if (t.status) continue;
     const a = t.args;
-    const after = pulumi.all(t.dependents.map((d) => pulumi.all([d.resource.urn, d.mark])));
+    const after = pulumi.all(t.dependents.map((d) => pulumi.all([d.resource.urn, d.mark, d.claim])));
     const keys = pulumi.all([a.rootKey, a.targetsKey, a.snapshotKey, ...t.keys]).apply((ks) => [...new Set(ks.flat().filter((k): k is string => typeof k === "string"))]);
     t.status = new RepositoryStatus(
       providers.status,

@@ -126,7 +126,9 @@ export async function readDelegation(config: ProviderConfig, olds: DelegationOut
 
 export async function deleteDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<void> {
   const repo = repoOf(config, olds, delegationFloor(olds));
-  if (!(await stateOf(repo))) return;
+  const state = await stateOf(repo);
+  // Already removed (by the RepositoryStatus, ahead of this delete: removals.ts, or by anyone): nothing to sign.
+  if (!state || !delegationEntry(state, olds.role)) return;
   const saved = [parsePrivateKey(olds.parentKey, "parentKey")];
   await explainStaleKey({ kind: "Delegation", name: olds.role, input: "parentKey", savedKeyIds: saved.map((k) => k.id) }, () =>
     repo.publish([{ type: "removeDelegation", name: olds.role }], { keys: withKnownKeys(olds.gun, saved) }),

@@ -200,9 +200,12 @@ export async function readSignedTag(config: ProviderConfig, olds: SignedTagOutpu
 /** Revoke: remove the tag from the role (as `docker trust revoke` does for the roles it can sign). */
 export async function deleteSignedTag(config: ProviderConfig, olds: SignedTagOutputs): Promise<void> {
   const repo = repoOf(config, olds, tagFloor(olds));
-  if (!(await stateOf(repo))) return;
-  const saved = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
+  const state = await stateOf(repo);
+  if (!state) return;
   const roles = olds.signedRoles ?? [olds.signedRole];
+  // Already removed (by the RepositoryStatus, ahead of this delete: removals.ts, or by anyone): nothing to sign.
+  if (!roles.some((r) => state.roles.get(r)?.file.signed.targets[olds.tag])) return repo.unstage(stageId(olds));
+  const saved = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
   // Same owner id as the tag's staged intent, so a stale intent can never re-sign what this removes.
   await explainStaleKey({ kind: "SignedTag", name: olds.tag, input: "signingKeys", savedKeyIds: saved.map((k) => k.id) }, () =>
     repo.publish(roles.map((role) => ({ type: "removeTarget" as const, role, name: olds.tag })), { keys: withKnownKeys(olds.gun, saved), id: stageId(olds) }),

@@ -11,6 +11,7 @@ import type { SignerInputs } from "../inputs/roles.ts";
 import { delegationEntry } from "./delegation.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
 import { repoOf } from "./repo-ref.ts";
+import { otherSignersKeyIds, removalChanges } from "./removals.ts";
 
 export type SignerOutputs = SignerInputs & {
   role: string;
@@ -54,18 +55,13 @@ export function diffSigner(olds: SignerOutputs, news: SignerInputs): DiffResult 
   return { changes: !sameSet(want, olds.serverKeyIds) || !sameSet(want, olds.releasesKeyIds) || rotated };
 }
 
-/** Key IDs of every delegation of `targets` but `role` and releases: keys other signers still sign releases with. */
-function otherSignersKeyIds(state: RepoState, role: string): Set<string> {
-  const targets = state.roles.get("targets")!.file.signed;
-  return new Set(targets.delegations.roles.filter((r) => r.name !== role && r.name !== RELEASES_ROLE).flatMap((r) => r.keyids));
-}
 
 async function applySigner(config: ProviderConfig, inputs: SignerInputs, previousKeyIds: readonly string[]): Promise<SignerOutputs> {
   const repo = repoOf(config, inputs);
   const mine = signerKeys(inputs);
   const state0 = await repo.current({ allowExpiredTargets: true }); // the publish below re-signs targets
   // A key this signer no longer uses leaves releases only if no other signer still uses it (as deleteSigner does).
-  const others = otherSignersKeyIds(state0, `targets/${inputs.name}`);
+  const others = otherSignersKeyIds(state0, new Set([`targets/${inputs.name}`]));
   const stale = previousKeyIds.filter((id) => !mine.keyIds.includes(id) && !others.has(id));
   const changes: Change[] = [
     { type: "setDelegation", name: `targets/${inputs.name}`, keys: mine.keys, threshold: 1, paths: [""] },
@@ -105,11 +101,8 @@ export async function deleteSigner(config: ProviderConfig, olds: SignerOutputs):
   const repo = repoOf(config, olds);
   const state = await stateOf(repo);
   if (!state) return;
-  const role = `targets/${olds.name}`;
-  const otherKeys = otherSignersKeyIds(state, role);
-  const drop = (olds.keyIds ?? []).filter((id) => !otherKeys.has(id));
-  const changes: Change[] = [{ type: "removeDelegation", name: role }];
-  if (drop.length) changes.push({ type: "removeDelegationKeys", name: RELEASES_ROLE, keyIds: drop });
+  const changes = removalChanges(state, [{ kind: "signer", name: olds.name, keyIds: olds.keyIds ?? [] }]).roles;
+  if (!changes.length) return; // already removed (by the RepositoryStatus, ahead of this delete: removals.ts, or by anyone)
   const saved = [parsePrivateKey(olds.targetsKey, "targetsKey")];
   await explainStaleKey({ kind: "Signer", name: olds.name, input: "targetsKey", savedKeyIds: saved.map((k) => k.id) }, () =>
     repo.publish(changes, { keys: withKnownKeys(olds.gun, saved) }),

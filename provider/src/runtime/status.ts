@@ -4,11 +4,12 @@
  * holds after our own writes, and a preview plans renewals from that record without a request.
  *
  * Its diff plans an update when a resource of the repository wrote since (an output that changes with each write is
- * one of its inputs), when one was removed (deletes run after it: the next command catches up, `awaitingDeletes`),
- * or when a role whose keys the program holds is due for renewal. Create, update and read make one verified read, re-sign
- * the roles due, and record every role's version, expiry and key IDs.
+ * one of its inputs), when one was removed, or when a role whose keys the program holds is due for renewal. Create,
+ * update and read make one verified read, re-sign the roles due, and record every role's version, expiry and key IDs.
+ * An update first removes what the resources removed from the program held (removals.ts: Pulumi deletes them after
+ * this resource ran), so the record is what the server holds once their deletes, which then find nothing to do, ran.
  */
-import type { Change, KeyJson, PrivateKey, RepoState } from "../../../sdk/src/index.ts";
+import { isNotaryError, type Change, type KeyJson, type PrivateKey, type RepoState, type Repository } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
 import { DEFAULT_RENEW_BEFORE_DAYS, isDue, isUnknown, lifetimeDays, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
@@ -17,6 +18,9 @@ import type { DiffResult } from "./checks.ts";
 import type { StatusInputs } from "../inputs/status.ts";
 import { repoOf } from "./repo-ref.ts";
 import { say } from "./progress.ts";
+import { removalChanges, removedClaims } from "./removals.ts";
+import { withKnownKeys } from "./keyring.ts";
+import type { Claim } from "../inputs/status.ts";
 
 export type StatusOutputs = StatusInputs & {
   versions: Record<string, number>;
@@ -27,14 +31,17 @@ export type StatusOutputs = StatusInputs & {
    * the keys given against. Absent from state written before it: the key IDs are used then.
    */
   canonicalKeyIds?: Record<string, string[]>;
-  /** Resources removed by the last `up` are deleted after this resource ran: the next command reads again. */
+  /**
+   * A resource removed by the last `up` may have written after this resource ran (its removal was left to its own
+   * delete: removals.ts says when): the next command reads again.
+   */
   awaitingDeletes: boolean;
 };
 
 export function diffStatus(olds: StatusOutputs, news: StatusInputs, config: ProviderConfig, now = new Date()): DiffResult {
   if (isUnknown(news.after) || isUnknown(news.repositoryMark) || isUnknown(news.trustedRootSha256)) return { changes: true };
-  const before = new Map(olds.after ?? []);
-  const wrote = news.after.some(([urn, mark]) => JSON.stringify(before.get(urn)) !== JSON.stringify(mark));
+  const before = new Map((olds.after ?? []).map(([urn, ...rest]) => [urn, JSON.stringify(rest)]));
+  const wrote = news.after.some(([urn, ...rest]) => before.get(urn) !== JSON.stringify(rest)); // a write, or a new claim
   const changed =
     olds.awaitingDeletes ||
     removedSince(olds, news) ||
@@ -47,7 +54,7 @@ export function diffStatus(olds: StatusOutputs, news: StatusInputs, config: Prov
   return { changes: changed };
 }
 
-/** A resource of the repository left the program: Pulumi deletes it after this resource ran. */
+/** A resource of the repository left the program: the status removes what it held (removals.ts). */
 function removedSince(olds: StatusOutputs, news: StatusInputs): boolean {
   const now = new Set(news.after.map(([urn]) => urn));
   return (olds.after ?? []).some(([urn]) => !now.has(urn));
@@ -66,7 +73,7 @@ function dueRoles(r: Pick<StatusOutputs, "expires" | "keyIds" | "canonicalKeyIds
 }
 
 /** The private keys given (parsePrivateKey keeps each parsed once per process). */
-function heldKeys(inputs: StatusInputs): PrivateKey[] {
+function heldKeys(inputs: Partial<Pick<StatusInputs, "keys">>): PrivateKey[] {
   return (inputs.keys ?? []).map((pem, i) => parsePrivateKey(pem, `keys[${i}]`));
 }
 
@@ -90,10 +97,14 @@ function recordOf(state: RepoState): Required<Pick<StatusOutputs, "versions" | "
   return { versions, expires, keyIds, canonicalKeyIds };
 }
 
-/** One verified read; the roles due are re-signed with the keys given; the record is what the server then holds. */
-async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: StatusOutputs): Promise<StatusOutputs> {
+/**
+ * One verified read; what removed resources held is removed (removeLeft); the roles due are re-signed with the keys
+ * given; the record is what the server then holds.
+ */
+async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: StatusOutputs, removed: readonly Claim[] = []): Promise<StatusOutputs> {
   const repo = repoOf(config, { ...inputs, repositoryExpiry: inputs.expiry }, previous?.versions);
-  let state = await repo.current({ allowExpiredTargets: true });
+  const left = await removeLeft(repo, await repo.current({ allowExpiredTargets: true }), removed, [...heldKeys(inputs), ...heldKeys(previous ?? {})]);
+  let state = left.state;
   const record = recordOf(state);
   const due = dueRoles(record, inputs, config, new Date());
   if (due.length) {
@@ -101,7 +112,29 @@ async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: 
     const changes: Change[] = due.map((role) => ({ type: "witness", role }));
     state = (await repo.publish(changes, { keys: heldKeys(inputs) })).state;
   }
-  return plain({ ...inputs, ...recordOf(state), awaitingDeletes: false });
+  return plain({ ...inputs, ...recordOf(state), awaitingDeletes: left.deferred });
+}
+
+/**
+ * Removes what `removed` still holds on the server, signed with the keys given now, the last command's (which signed
+ * them) and those this process was handed for the GUN. Keys that cannot sign a removal leave it to the resource's own
+ * delete, whose error names the resource, its role and the input to change (`deferred`).
+ */
+async function removeLeft(repo: Repository, state: RepoState, removed: readonly Claim[], keys: PrivateKey[]): Promise<{ state: RepoState; deferred: boolean }> {
+  const { tags, roles } = removalChanges(state, removed);
+  if (!tags.length && !roles.length) return { state, deferred: false };
+  say(`removing what ${removed.map((c) => `${c.kind} ${c.name}`).join(", ")} held in ${state.gun} (they left the program)`);
+  const signing = withKnownKeys(state.gun, keys);
+  try {
+    if (tags.length) state = (await repo.publish(tags, { keys: signing })).state;
+    // The roles' changes are computed again from the state the tags' removal left (the same, less those tags).
+    const rest = removalChanges(state, removed).roles;
+    if (rest.length) state = (await repo.publish(rest, { keys: signing })).state;
+    return { state, deferred: false };
+  } catch (e) {
+    if (!isNotaryError(e, "SIGNING_KEY_MISSING")) throw e;
+    return { state: await repo.current({ allowExpiredTargets: true }), deferred: true };
+  }
 }
 
 export async function createStatus(config: ProviderConfig, inputs: StatusInputs): Promise<{ id: string; outs: StatusOutputs }> {
@@ -109,7 +142,9 @@ export async function createStatus(config: ProviderConfig, inputs: StatusInputs)
 }
 
 export async function updateStatus(config: ProviderConfig, olds: StatusOutputs, news: StatusInputs): Promise<StatusOutputs> {
-  return { ...(await witness(config, news, olds)), awaitingDeletes: removedSince(olds, news) };
+  const { claims, deferred } = removedClaims(olds.after, news.after);
+  const outs = await witness(config, news, olds, claims);
+  return { ...outs, awaitingDeletes: outs.awaitingDeletes || deferred };
 }
 
 export async function readStatus(config: ProviderConfig, olds: StatusOutputs): Promise<StatusOutputs | undefined> {

@@ -16,7 +16,9 @@ test("RepositoryStatus check: what the program gives it, typed", () => {
     ["time-out of zero", { server: { timeoutSeconds: 0 } }, [["server.timeoutSeconds", /^must be a number of seconds > 0$/]]],
     ["no pinned root", { trustedRootSha256: undefined }, [["trustedRootSha256", /^must be a string$/]]],
     ["keys not a list", { keys: pem(targets) }, [["keys", /^must be a list of private key PEMs$/]]],
-    ["marks not a list", { after: {} }, [["after", /^must be a list of \[urn, mark\]$/]]],
+    ["marks not a list", { after: {} }, [["after", /^must be a list of \[urn, mark, claim\]$/]]],
+    ["a claim of another kind", { after: [["urn:tag-v1", 3, { kind: "image", name: "v1" }]] }, [["after[0][2].kind", /^Invalid option: expected one of "tag"\|"delegation"\|"signer"$/]]],
+    ["with claims", { after: [["urn:tag-v1", 3, { kind: "tag", name: "v1", roles: ["targets/releases"] }]] }, []],
     ["a mark without its URN", { after: [[3, 3]] }, [["after[0][0]", /^must be a string$/]]],
   ];
   checkRows(checkStatus, ok, rows);
@@ -44,8 +46,9 @@ test("RepositoryStatus diff: a write, a removal, the Repository, its policy, and
     ["unknown marks: a write is planned", { after: UNKNOWN }, {}, true],
     ["unknown Repository mark", { repositoryMark: UNKNOWN }, {}, true],
     ["a resource wrote", { after: [["urn:tag-v1", 4]] }, {}, true],
-    ["a resource was removed (its delete runs after)", { after: [] }, {}, true],
+    ["a resource was removed (the status removes what it held)", { after: [] }, {}, true],
     ["a resource was added", { after: [...ok.after, ["urn:tag-v2", 1]] }, {}, true],
+    ["a resource's claim changed (protected since)", { after: [["urn:tag-v1", 3, { kind: "tag", name: "v1", keep: true }]] }, {}, true],
     ["deletes of the last command to catch up", {}, { awaitingDeletes: true }, true],
     ["the Repository wrote", { repositoryMark: { root: 2 } }, {}, true],
     ["another pinned root", { trustedRootSha256: "f".repeat(64) }, {}, true],

@@ -1,0 +1,80 @@
+/**
+ * Removals ahead of Pulumi's deletes, so that the RepositoryStatus's record equals the server after an `up` that
+ * removes a tag, a delegation or a signer.
+ *
+ * Why: Pulumi deletes the resources removed from the program after every other step of the `up`, the status among
+ * them, and only a resource's own operation may change its outputs: a record read before those deletes would lag
+ * behind them. So the status makes the removals itself before it reads: each resource of the
+ * repository hands it a claim (what it holds on the server, inputs/status.ts), and the claims of the last command
+ * that no resource of the program holds any more are removed. The resource's own delete then finds nothing left to
+ * remove and writes nothing (deleteSignedTag, deleteDelegation, deleteSigner return early).
+ *
+ * Not removed here, left to Pulumi's delete (the status then says `awaitingDeletes`, and the next command reads again):
+ * - a claim another resource of the program holds (a resource renamed, with or without an alias);
+ * - state written before claims existed.
+ * A resource protected or retained on delete in the program (`keep`) is neither: Pulumi refuses or skips its delete.
+ * Limit: protection set outside the program (`pulumi state protect`, a stack transform) is not seen: such a resource
+ * removed from the program has its trust data removed by the status, and Pulumi then refuses its delete.
+ */
+import { RELEASES_ROLE, type Change, type RepoState } from "../../../sdk/src/index.ts";
+import type { Claim, StatusInputs } from "../inputs/status.ts";
+import { delegationEntry } from "./delegation.ts";
+
+type After = StatusInputs["after"];
+
+/**
+ * What the last command's claims held that left the program. `deferred`: a removed resource whose delete may still
+ * write after the status (no claim recorded, or its claim held by another resource of the program: an alias, which
+ * Pulumi does not delete, cannot be told from a rename, which it does).
+ */
+export function removedClaims(olds: After | undefined, news: After): { claims: Claim[]; deferred: boolean } {
+  const urns = new Set(news.map(([urn]) => urn));
+  const held = new Set(news.flatMap((e) => (e[2] ? identities(e[2]) : [])));
+  const claims: Claim[] = [];
+  let deferred = false;
+  for (const e of olds ?? []) {
+    if (urns.has(e[0])) continue;
+    const c = e[2];
+    if (c?.keep) continue; // Pulumi will not remove it
+    if (!c || identities(c).some((id) => held.has(id))) deferred = true;
+    else claims.push(c);
+  }
+  return { claims, deferred };
+}
+
+/** What a claim holds on the server: a tag in each of its roles; a role (a signer's and a delegation's alike). */
+const identities = (c: Claim): string[] => (c.kind === "tag" ? (c.roles ?? []).map((r) => `${r}\u0000${c.name}`) : [roleOf(c)]);
+
+const roleOf = (c: Claim): string => (c.kind === "signer" ? `targets/${c.name}` : c.name);
+
+/**
+ * The changes that remove `claims` from `state`, in two publishes as Pulumi's deletes would make them: first the tags
+ * (each signed by its role's keys, which a signer removed next may be the last of), then the roles and the signers'
+ * keys in releases (signed by their parents). Only what the server still holds, so that nothing already gone needs a
+ * key; a role under a role removed goes with it (its parent could not sign its removal).
+ */
+export function removalChanges(state: RepoState, claims: readonly Claim[]): { tags: Change[]; roles: Change[] } {
+  const goneRoles = claims.filter((c) => c.kind !== "tag").map(roleOf);
+  const under = (role: string) => goneRoles.some((g) => role.startsWith(g + "/"));
+  const tags: Change[] = [];
+  for (const c of claims.filter((c) => c.kind === "tag")) {
+    for (const role of c.roles ?? []) {
+      if (!under(role) && !goneRoles.includes(role) && state.roles.get(role)?.file.signed.targets[c.name]) tags.push({ type: "removeTarget", role, name: c.name });
+    }
+  }
+  const roles: Change[] = goneRoles.filter((r) => !under(r) && delegationEntry(state, r)).map((name) => ({ type: "removeDelegation", name }));
+  const releases = new Set(delegationEntry(state, RELEASES_ROLE)?.keyids ?? []);
+  const stillUsed = otherSignersKeyIds(state, new Set(goneRoles));
+  const drop = [...new Set(claims.filter((c) => c.kind === "signer").flatMap((c) => c.keyIds ?? []))].filter((id) => releases.has(id) && !stillUsed.has(id));
+  if (drop.length) roles.push({ type: "removeDelegationKeys", name: RELEASES_ROLE, keyIds: drop });
+  return { tags, roles };
+}
+
+/**
+ * Key IDs of the delegations of `targets` but releases and the roles `leaving`: keys other signers still sign releases
+ * with (a signer's keys leave releases only when no other signer uses them, as `docker trust signer remove` means to).
+ */
+export function otherSignersKeyIds(state: RepoState, leaving: ReadonlySet<string>): Set<string> {
+  const targets = state.roles.get("targets")!.file.signed;
+  return new Set(targets.delegations.roles.filter((r) => !leaving.has(r.name) && r.name !== RELEASES_ROLE).flatMap((r) => r.keyids));
+}
