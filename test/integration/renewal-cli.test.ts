@@ -6,7 +6,8 @@
 // Repository's record lagged behind every publish of the resources after it. Now the RepositoryStatus (`app-status`),
 // which runs after every resource of the repository, records what the server holds after each command (compared with
 // the server's files after each one here), and plans renewals from it. The later commands run as if 14 hours had
-// passed (test/support/clock-shift.cjs in the provider host).
+// passed (test/support/clock-shift.cjs in the provider host). A second repository's root lives one day: the same
+// preview plans its renewal, the same up re-signs root (version 2), and notary and docker, which cached root 1, follow.
 import assert from "node:assert/strict";
 import path from "node:path";
 import { before, describe, test } from "node:test";
@@ -21,11 +22,14 @@ const later = (hours: number) => ({
 
 describe("renewal after a drift repair, through the CLI", () => {
   let gun: string;
+  let rootGun: string;
   const m = fakeManifest("renewal v1");
 
   before(() => {
     gun = env.gun("team/renewal");
+    rootGun = env.gun("team/renewal-root");
     env.set("gun", gun);
+    env.set("rootGun", rootGun);
     env.set("digest", m.digest);
     env.set("size", String(m.size));
   });
@@ -34,6 +38,8 @@ describe("renewal after a drift repair, through the CLI", () => {
     await env.up();
     assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.role]), [["v1", "targets/releases"]]);
     await env.assertStatusTruthful("app", gun);
+    assert.deepEqual((await env.notaryList(rootGun)).map((x) => x.name), ["v1"], "notary caches root 1 of the second repository");
+    assert.equal(env.outputs(T.status, "short-status")["versions"]["root"], 1);
     await env.importKeyToNotary(env.outputs(T.key, "targets")["privateKeyPem"], "targets", gun);
     await env.notary(["delegation", "remove", gun, "targets/releases", "-y", "-p"]);
     assert.deepEqual(await env.notaryList(gun), []);
@@ -57,16 +63,28 @@ describe("renewal after a drift repair, through the CLI", () => {
     const p = await env.preview(later(14));
     assert.deepEqual(
       Object.entries(ops(p)).filter(([, op]) => op !== "same"),
-      [["app-status", "update"]],
-      "targets expires in under 12 hours: renewal planned, by the status alone",
+      [["app-status", "update"], ["short-status", "update"]],
+      "targets, and the second repository's root, expire in under 12 hours: renewals planned, by the statuses alone",
     );
     const renewing = await env.up(later(14));
     assert.match(renewing.result.stdout, /notary: re-signing targets \(expires [^)]+\), targets\/releases \(expires [^)]+\) of /, "the up says what it renews (the tag's role too)");
+    assert.match(renewing.result.stdout, new RegExp(`notary: re-signing root \\(expires [^)]+\\) of ${rootGun}`), "and the other repository's root");
     await env.assertStatusTruthful("app", gun);
     const renewed = parseGoTime(env.outputs(T.status, "app-status")["expires"]["targets"]).getTime();
     assert.ok(renewed > Date.now() + 24 * HOUR, "renewed from the shifted clock: more than a day from the real now");
     assert.deepEqual((await env.notaryList(gun)).map((x) => x.name), ["v1"]);
     assert.deepEqual((await env.dockerInspect(gun)).SignedTags.map((t) => t.SignedTag), ["v1"]);
     await env.expectNoChanges(later(14));
+  });
+
+  test("the root that lives one day was renewed by the same up: version 2, and notary and docker follow from root 1", async () => {
+    await env.assertStatusTruthful("short", rootGun);
+    const status = env.outputs(T.status, "short-status");
+    assert.equal(status["versions"]["root"], 2, "root re-signed");
+    assert.ok(parseGoTime(status["expires"]["root"]).getTime() > Date.now() + 24 * HOUR, "for a day from the shifted clock");
+    assert.deepEqual((await env.notaryList(rootGun)).map((x) => x.name), ["v1"], "notary verified root 2 with the root 1 it cached");
+    const info = await env.dockerInspect(rootGun);
+    assert.deepEqual(info.SignedTags.map((t) => t.SignedTag), ["v1"]);
+    assert.deepEqual(info.AdministrativeKeys.find((k) => k.Name === "Root")?.Keys.map((k) => k.ID), [env.outputs(T.repository, "short")["rootKeyId"]]);
   });
 });
