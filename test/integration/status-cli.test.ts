@@ -6,16 +6,17 @@
 // Resources removed from the program: Pulumi deletes them after every other step, the status among them. Before the
 // status removed what they held ahead of their deletes, its record after such an `up` lagged one write behind
 // (`awaitingDeletes: true` until the next command); now it equals the server right after, and their deletes write
-// nothing. A tag retained on delete stays on the server, and in the record.
+// nothing. A tag retained on delete stays on the server, and in the record. A tag's resource renamed (without an
+// alias) keeps its tag: before, the old name's delete, run last, revoked the tag the new name had just signed.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { ExampleEnv, fakeManifest, ops, T } from "./example-helpers.ts";
+import { ExampleEnv, fakeManifest, hex, ops, T } from "./example-helpers.ts";
 
 const env = ExampleEnv.perFile("status", { dir: "test/fixtures/status-program" });
 const m1 = fakeManifest("status v1");
 const m2 = fakeManifest("status v2");
 const m3 = fakeManifest("status v3");
-const tag = (m: { digest: string; size: number }, role?: string, retain?: boolean) => ({ digest: m.digest, size: m.size, ...(role ? { role } : {}), ...(retain ? { retain } : {}) });
+const tag = (m: { digest: string; size: number }, role?: string, retain?: boolean): Record<string, unknown> => ({ digest: m.digest, size: m.size, ...(role ? { role } : {}), ...(retain ? { retain } : {}) });
 
 describe("RepositoryStatus: what the server holds after every command", () => {
   let gun: string;
@@ -64,6 +65,16 @@ describe("RepositoryStatus: what the server holds after every command", () => {
     await env.assertStatusTruthful("app", gun);
     assert.equal(o["versions"]["targets/alice"], before.versions["targets/alice"]! + 1, "a1's removal is one write, recorded");
     assert.deepEqual((await env.notaryList(gun)).map((x) => x.name).sort(), ["v1", "v2"]);
+    await env.expectNoChanges();
+  });
+
+  test("a tag's resource renamed: the new name holds the tag, the old name's delete leaves it", async () => {
+    env.set("tags", { v1: tag(m3), "v2-renamed": { ...tag(m1), tag: "v2" } });
+    const r = await env.up();
+    assert.deepEqual([ops(r)["v2"], ops(r)["v2-renamed"]], ["delete", "create"]);
+    assert.deepEqual((await env.notaryList(gun)).map((x) => [x.name, x.digest]).sort(), [["v1", hex(m3.digest)], ["v2", hex(m1.digest)]], "v2 still signed");
+    assert.equal(env.outputs(T.status, "app-status")["awaitingDeletes"], false);
+    await env.assertStatusTruthful("app", gun);
     await env.expectNoChanges();
   });
 

@@ -7,6 +7,7 @@ import type { DiffResult } from "./checks.ts";
 import type { DelegationInputs } from "../inputs/roles.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
 import { repoOf } from "./repo-ref.ts";
+import { isHeld } from "./claims.ts";
 
 export type DelegationOutputs = DelegationInputs & {
   keyIds: string[];
@@ -127,8 +128,9 @@ export async function readDelegation(config: ProviderConfig, olds: DelegationOut
 export async function deleteDelegation(config: ProviderConfig, olds: DelegationOutputs): Promise<void> {
   const repo = repoOf(config, olds, delegationFloor(olds));
   const state = await stateOf(repo);
-  // Already removed (by the RepositoryStatus, ahead of this delete: removals.ts, or by anyone): nothing to sign.
-  if (!state || !delegationEntry(state, olds.role)) return;
+  // Held by a resource of the program (renamed: claims.ts), or already removed (by the RepositoryStatus, ahead of this
+  // delete: removals.ts, or by anyone): nothing to sign.
+  if (!state || !delegationEntry(state, olds.role) || isHeld(olds.gun, olds.role)) return;
   const saved = [parsePrivateKey(olds.parentKey, "parentKey")];
   await explainStaleKey({ kind: "Delegation", name: olds.role, input: "parentKey", savedKeyIds: saved.map((k) => k.id) }, () =>
     repo.publish([{ type: "removeDelegation", name: olds.role }], { keys: withKnownKeys(olds.gun, saved) }),

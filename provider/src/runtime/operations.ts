@@ -31,6 +31,8 @@ import type { SignedTagOutputs } from "./tag-state.ts";
 import * as status from "./status.ts";
 import * as key from "./key.ts";
 import { withErrorCode } from "./error-codes.ts";
+import { holdClaim } from "./claims.ts";
+import type { Claim } from "../inputs/status.ts";
 
 type Checked<I> = { inputs: I; failures: CheckFailure[] };
 type Maybe<T> = T | Promise<T>;
@@ -72,6 +74,32 @@ function remembering<I extends object, O>(ops: Operations<I, O>): Operations<I, 
   };
 }
 
+/**
+ * Every resource the program declares records its claim (claims.ts) before any delete of the command runs: an
+ * unchanged one at its diff, a new or updated one after its create or update. A delete leaves what is held (a resource
+ * renamed holds what its old name held).
+ */
+function claiming<I, O extends { gun: string }>(ops: Operations<I, O>, claimOf: (o: O) => Claim): Operations<I, O> {
+  return {
+    ...ops,
+    diff: (config, id, olds, news) => {
+      const d = ops.diff(config, id, olds, news);
+      if (!d.changes) holdClaim(olds.gun, claimOf(olds));
+      return d;
+    },
+    create: async (config, inputs) => {
+      const r = await ops.create(config, inputs);
+      holdClaim(r.outs.gun, claimOf(r.outs));
+      return r;
+    },
+    update: async (config, id, olds, news) => {
+      const o = await ops.update(config, id, olds, news);
+      holdClaim(o.gun, claimOf(o));
+      return o;
+    },
+  };
+}
+
 /** A check without I/O: the inputs' failures, and the server URL's (`pulumi preview` reports a missing or malformed one). */
 function offline<I>(failuresOf: (news: unknown) => CheckFailure[]): Operations<I, unknown>["check"] {
   return (config, _olds, news) => {
@@ -105,23 +133,23 @@ export const runtime = {
     update: (c, _id, olds, news) => repository.updateRepository(c, olds, news),
     delete: (c, _id, props) => repository.deleteRepository(c, props),
   })),
-  delegation: remembering(coded<DelegationInputs, delegation.DelegationOutputs>({
+  delegation: claiming(remembering(coded<DelegationInputs, delegation.DelegationOutputs>({
     check: offline(checkDelegation),
     diff: (c, _id, olds, news) => delegation.diffDelegation(olds, news, c),
     create: (c, inputs) => delegation.createDelegation(c, inputs),
     read: (c, _id, props) => delegation.readDelegation(c, props),
     update: (c, _id, olds, news) => delegation.updateDelegation(c, olds, news),
     delete: (c, _id, props) => delegation.deleteDelegation(c, props),
-  })),
-  signer: remembering(coded<SignerInputs, signer.SignerOutputs>({
+  })), (o) => ({ kind: "delegation", name: o.role })),
+  signer: claiming(remembering(coded<SignerInputs, signer.SignerOutputs>({
     check: offline(checkSigner),
     diff: (_c, _id, olds, news) => signer.diffSigner(olds, news),
     create: (c, inputs) => signer.createSigner(c, inputs),
     read: (c, _id, props) => signer.readSigner(c, props),
     update: (c, _id, olds, news) => signer.updateSigner(c, olds, news),
     delete: (c, _id, props) => signer.deleteSigner(c, props),
-  })),
-  signedTag: remembering(coded<SignedTagInputs, SignedTagOutputs>({
+  })), (o) => ({ kind: "signer", name: o.name, keyIds: o.keyIds })),
+  signedTag: claiming(remembering(coded<SignedTagInputs, SignedTagOutputs>({
     check: checkSignedTagInputs,
     diff: (c, _id, olds, news) => {
       const d = signedTag.diffSignedTag(olds, news, c);
@@ -134,7 +162,7 @@ export const runtime = {
     read: (c, _id, props) => signedTag.readSignedTag(c, props),
     update: (c, _id, olds, news) => signedTag.updateSignedTag(c, olds, news),
     delete: (c, _id, props) => signedTag.deleteSignedTag(c, props),
-  })),
+  })), (o) => ({ kind: "tag", name: o.tag, roles: o.signedRoles ?? [o.signedRole] })),
   status: coded<StatusInputs, status.StatusOutputs>({
     check: offline(checkStatus),
     diff: (c, _id, olds, news) => status.diffStatus(olds, news, c),

@@ -9,23 +9,24 @@
  * that no resource of the program holds any more are removed. The resource's own delete then finds nothing left to
  * remove and writes nothing (deleteSignedTag, deleteDelegation, deleteSigner return early).
  *
- * Not removed here, left to Pulumi's delete (the status then says `awaitingDeletes`, and the next command reads again):
- * - a claim another resource of the program holds (a resource renamed, with or without an alias);
- * - state written before claims existed.
- * A resource protected or retained on delete in the program (`keep`) is neither: Pulumi refuses or skips its delete.
+ * Not removed: what a resource protected or retained on delete in the program held (`keep`: Pulumi refuses or skips
+ * its delete), and what another resource of the program holds (a resource renamed: its old delete leaves it too).
+ * Left to Pulumi's delete (the status then says `awaitingDeletes`, and the next command reads again): state written
+ * before claims existed, and removals the keys given cannot sign (the delete's error then names the resource).
  * Limit: protection set outside the program (`pulumi state protect`, a stack transform) is not seen: such a resource
  * removed from the program has its trust data removed by the status, and Pulumi then refuses its delete.
  */
 import { RELEASES_ROLE, type Change, type RepoState } from "../../../sdk/src/index.ts";
 import type { Claim, StatusInputs } from "../inputs/status.ts";
 import { delegationEntry } from "./delegation.ts";
+import { identities, roleOf, tagIdentity } from "./claims.ts";
 
 type After = StatusInputs["after"];
 
 /**
- * What the last command's claims held that left the program. `deferred`: a removed resource whose delete may still
- * write after the status (no claim recorded, or its claim held by another resource of the program: an alias, which
- * Pulumi does not delete, cannot be told from a rename, which it does).
+ * What the last command's claims held that left the program and no resource of it holds now (a resource renamed, with
+ * or without an alias, holds what its old name held: claims.ts). `deferred`: an entry without a claim (state written
+ * by an older version), whose delete may still write after the status.
  */
 export function removedClaims(olds: After | undefined, news: After): { claims: Claim[]; deferred: boolean } {
   const urns = new Set(news.map(([urn]) => urn));
@@ -35,17 +36,15 @@ export function removedClaims(olds: After | undefined, news: After): { claims: C
   for (const e of olds ?? []) {
     if (urns.has(e[0])) continue;
     const c = e[2];
-    if (c?.keep) continue; // Pulumi will not remove it
-    if (!c || identities(c).some((id) => held.has(id))) deferred = true;
-    else claims.push(c);
+    if (!c) deferred = true;
+    else if (c.keep) continue; // Pulumi will not remove it
+    else if (c.kind === "tag") {
+      const roles = (c.roles ?? []).filter((r) => !held.has(tagIdentity(r, c.name)));
+      if (roles.length) claims.push({ ...c, roles });
+    } else if (!held.has(roleOf(c))) claims.push(c);
   }
   return { claims, deferred };
 }
-
-/** What a claim holds on the server: a tag in each of its roles; a role (a signer's and a delegation's alike). */
-const identities = (c: Claim): string[] => (c.kind === "tag" ? (c.roles ?? []).map((r) => `${r}\u0000${c.name}`) : [roleOf(c)]);
-
-const roleOf = (c: Claim): string => (c.kind === "signer" ? `targets/${c.name}` : c.name);
 
 /**
  * The changes that remove `claims` from `state`, in two publishes as Pulumi's deletes would make them: first the tags

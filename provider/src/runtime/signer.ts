@@ -12,6 +12,7 @@ import { delegationEntry } from "./delegation.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
 import { repoOf } from "./repo-ref.ts";
 import { otherSignersKeyIds, removalChanges } from "./removals.ts";
+import { isHeld } from "./claims.ts";
 
 export type SignerOutputs = SignerInputs & {
   role: string;
@@ -101,6 +102,7 @@ export async function deleteSigner(config: ProviderConfig, olds: SignerOutputs):
   const repo = repoOf(config, olds);
   const state = await stateOf(repo);
   if (!state) return;
+  if (isHeld(olds.gun, `targets/${olds.name}`)) return; // a resource of the program holds the role (renamed: claims.ts)
   const changes = removalChanges(state, [{ kind: "signer", name: olds.name, keyIds: olds.keyIds ?? [] }]).roles;
   if (!changes.length) return; // already removed (by the RepositoryStatus, ahead of this delete: removals.ts, or by anyone)
   const saved = [parsePrivateKey(olds.targetsKey, "targetsKey")];

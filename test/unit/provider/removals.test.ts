@@ -1,11 +1,14 @@
 // What the RepositoryStatus removes ahead of Pulumi's deletes (provider/src/runtime/removals.ts): the claims of the
 // last command that left the program, unless Pulumi keeps them or another resource holds them, and of those only what
-// the server still holds, in the order Pulumi's deletes would remove it.
+// the server still holds, in the order Pulumi's deletes would remove it. And the provider host's side of the same
+// rule (claims.ts): what a declared resource holds, recorded before the deletes of the command, which leave it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { removalChanges, removedClaims } from "../../../provider/src/runtime/removals.ts";
 import type { Claim, StatusInputs } from "../../../provider/src/inputs/status.ts";
 import type { RepoState } from "../../../sdk/src/index.ts";
+import { isHeld, tagIdentity } from "../../../provider/src/runtime/claims.ts";
+import { runtime } from "../../../provider/src/runtime/operations.ts";
 
 type After = StatusInputs["after"];
 const tag = (name: string, ...roles: string[]): Claim => ({ kind: "tag", name, roles });
@@ -21,9 +24,10 @@ test("removedClaims: what left the program, unless Pulumi keeps it or another re
     ["the first command", undefined, olds, [], false],
     ["a tag and a delegation removed", olds, [], [v1, { kind: "delegation", name: "targets/qa" }], false],
     ["a protected or retained resource: Pulumi keeps it", [["urn:v1", 3, { ...v1, keep: true }]], [], [], false],
-    ["renamed: another resource holds the tag in one of its roles (alias or rename: its delete may still write)", olds, [["urn:v1-new", 1, tag("v1", "targets/ci")], olds[1]!], [], true],
+    ["renamed: another resource holds the tag in its roles (its old delete leaves it too)", olds, [["urn:v1-new", 1, v1], olds[1]!], [], false],
+    ["another resource holds the tag in one of its roles: the other role is removed", olds, [["urn:v1-new", 1, tag("v1", "targets/ci")], olds[1]!], [tag("v1", "targets/releases")], false],
     ["the same tag name in another role is not the same claim", olds, [["urn:v1-qa", 1, tag("v1", "targets/qa")], olds[1]!], [v1], false],
-    ["a signer's role is a delegation's", olds, [olds[0]!, ["urn:signer", 1, { kind: "signer", name: "qa", keyIds: ["k"] }]], [], true],
+    ["a signer's role is a delegation's", olds, [olds[0]!, ["urn:signer", 1, { kind: "signer", name: "qa", keyIds: ["k"] }]], [], false],
     ["state written before claims", [["urn:v1", 3]], [], [], true],
   ];
   for (const [name, before, now, claims, deferred] of rows) assert.deepEqual(removedClaims(before, now), { claims, deferred }, name);
@@ -74,4 +78,17 @@ test("removalChanges: only what the server holds; tags first, then roles and sig
     ],
   ];
   for (const [name, claims, changes] of rows) assert.deepEqual(removalChanges(s, claims), changes, name);
+});
+
+test("the provider host records what declared resources hold (an unchanged one at its diff); a replaced one holds nothing", () => {
+  const gun = "example.com/held";
+  const d = { gun, role: "targets/qa", keys: [], parentKey: "", keyIds: [], serverKeyIds: [], serverThreshold: 1, serverPaths: [""], version: 1, expires: "" };
+  runtime.delegation.diff({}, "id", { ...d, role: "targets/old" } as never, { ...d, role: "targets/new" } as never);
+  assert.equal(isHeld(gun, "targets/old"), false, "a replaced delegation's old role is not held: its delete removes it");
+  const tagOlds = { gun, tag: "v1", digest: "sha256:" + "a".repeat(64), size: 1, signingKeys: [], signedRole: "targets/releases", signedRoles: ["targets/releases", "targets/ci"] };
+  const recorded = { signedDigest: tagOlds.digest, signedSize: 1, serverDigest: tagOlds.digest, serverSize: 1, signedProvenance: {}, serverProvenance: {} };
+  const same = runtime.signedTag.diff({}, "id", { ...tagOlds, ...recorded } as never, { ...tagOlds, trustedRootSha256: "e".repeat(64) } as never);
+  assert.equal(same.changes, false);
+  assert.deepEqual([isHeld(gun, tagIdentity("targets/releases", "v1")), isHeld(gun, tagIdentity("targets/ci", "v1"))], [true, true], "an unchanged tag holds it in its roles");
+  assert.equal(isHeld("example.com/other", tagIdentity("targets/releases", "v1")), false, "per repository");
 });
