@@ -14,6 +14,7 @@ import { registryOptions } from "./platform.ts";
 import { rolesToResign } from "./resign.ts";
 import { mergeProvenance, readImageProvenance, sameProvenance, wantedProvenance, withProvenance } from "./provenance.ts";
 import { promotionDiff, revokeUnpromoted } from "./promotion.ts";
+import { isHeld, tagIdentity } from "./claims.ts";
 import { defaultRoles, metaFor, outputsOf, stageId, type Signed, type SignedTagOutputs } from "./tag-state.ts";
 
 /**
@@ -202,9 +203,10 @@ export async function deleteSignedTag(config: ProviderConfig, olds: SignedTagOut
   const repo = repoOf(config, olds, tagFloor(olds));
   const state = await stateOf(repo);
   if (!state) return;
-  const roles = olds.signedRoles ?? [olds.signedRole];
-  // Already removed (by the RepositoryStatus, ahead of this delete: removals.ts, or by anyone): nothing to sign.
-  if (!roles.some((r) => state.roles.get(r)?.file.signed.targets[olds.tag])) return repo.unstage(stageId(olds));
+  // Not a role where a resource of the program holds the tag (renamed: claims.ts), nor one where it is already gone
+  // (removed by the RepositoryStatus ahead of this delete: removals.ts, or by anyone): nothing to sign there.
+  const roles = (olds.signedRoles ?? [olds.signedRole]).filter((r) => !isHeld(olds.gun, tagIdentity(r, olds.tag)) && state.roles.get(r)?.file.signed.targets[olds.tag]);
+  if (!roles.length) return repo.unstage(stageId(olds));
   const saved = olds.signingKeys.map((k, i) => parsePrivateKey(k, `signingKeys[${i}]`));
   // Same owner id as the tag's staged intent, so a stale intent can never re-sign what this removes.
   await explainStaleKey({ kind: "SignedTag", name: olds.tag, input: "signingKeys", savedKeyIds: saved.map((k) => k.id) }, () =>
