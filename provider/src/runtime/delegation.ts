@@ -2,7 +2,7 @@
 import { keyToJson, keyJsonId } from "../../../sdk/src/index.ts";
 import type { Change, RepoState, TargetsRoleState } from "../../../sdk/src/index.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
-import { isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, sameSet, stateOf, DEFAULT_RENEW_BEFORE_DAYS, type ProviderConfig } from "./common.ts";
+import { isDue, lifetimeDays, isUnknown, parsePrivateKey, parsePublicKey, plain, sameSet, stateOf, renewBefore, type ProviderConfig } from "./common.ts";
 import type { DiffResult } from "./checks.ts";
 import type { DelegationInputs } from "../inputs/roles.ts";
 import { explainStaleKey, sameKeys, withKnownKeys } from "./keyring.ts";
@@ -43,7 +43,7 @@ export function diffDelegation(olds: DelegationOutputs, news: DelegationInputs, 
   const want = desiredDelegation(news);
   // In a Repository of the stack, its RepositoryStatus plans renewals from what the server held after the last command.
   const renew = news.signingKeys?.length && !news.trustedRootSha256
-    ? isDue(olds.expires, news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS, now, lifetimeDays(news.role, news.repositoryExpiry))
+    ? isDue(olds.expires, renewBefore(news, config), now, lifetimeDays(news.role, news.repositoryExpiry))
     : false;
   return {
     changes:
@@ -102,13 +102,13 @@ async function applyDelegation(config: ProviderConfig, inputs: DelegationInputs,
 }
 
 export async function createDelegation(config: ProviderConfig, inputs: DelegationInputs) {
-  const outs = await applyDelegation(config, inputs, inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS);
+  const outs = await applyDelegation(config, inputs, renewBefore(inputs, config));
   return { id: `${inputs.gun}#${inputs.role}`, outs };
 }
 
 /** An update whose only change is a rotated key records it without a server write; anything else publishes. */
 export async function updateDelegation(config: ProviderConfig, olds: DelegationOutputs, news: DelegationInputs) {
-  const renewBeforeDays = news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
+  const renewBeforeDays = renewBefore(news, config);
   const state = await repoOf(config, news, delegationFloor(olds)).current({ allowExpiredTargets: true });
   if (state.roles.get("targets")!.status === "valid" && delegationInPlace(news, state, renewBeforeDays)) return delegationOutputs(news, state);
   return applyDelegation(config, news, renewBeforeDays);

@@ -7,6 +7,11 @@ export { DAY_MS };
 /** notary warns six months before expiry; we renew inside the same window by default. */
 export const DEFAULT_RENEW_BEFORE_DAYS = 182;
 
+/** The renewal window in days: the resource's `renewBeforeDays`, else the provider's (`notary:renewBeforeDays`), else 182. */
+export function renewBefore(inputs: { renewBeforeDays?: number | undefined }, config: { renewBeforeDays?: number | undefined }): number {
+  return inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
+}
+
 /**
  * Is a role due for re-signing at `now`: its `expires` inside the renewal window, or (given the policy's lifetime)
  * further away than a signature made under the policy can reach? The second case is a role another tool signed for

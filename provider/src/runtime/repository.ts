@@ -16,7 +16,7 @@ import {
 } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import {
-  DEFAULT_RENEW_BEFORE_DAYS,
+  renewBefore,
   expiryPolicy,
   isDue,
   isUnknown,
@@ -80,10 +80,6 @@ export function diffRepository(olds: RepositoryOutputs, news: RepositoryInputs, 
     (news.deleteOnDestroy ?? false) !== (olds.deleteOnDestroy ?? false) ||
     (news.renewBeforeDays ?? null) !== (olds.renewBeforeDays ?? null);
   return { changes: changed };
-}
-
-function renewBefore(i: { renewBeforeDays?: number }, config: ProviderConfig): number {
-  return i.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
 }
 
 function desiredKeyIds(i: RepositoryInputs): { root: string; targets: string; snapshot?: string } {

@@ -4,7 +4,7 @@
  * including multi-arch indexes) or are given directly.
  */
 import { NotaryError, resolveImage, parseImageReference, lookupTarget, type Change, type RepoState } from "../../../sdk/src/index.ts";
-import { DEFAULT_RENEW_BEFORE_DAYS, currentOf, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, stateOf, type ProviderConfig } from "./common.ts";
+import { renewBefore, currentOf, inputError, isDue, lifetimeDays, isUnknown, parsePrivateKey, stateOf, type ProviderConfig } from "./common.ts";
 import type { DiffResult } from "./checks.ts";
 import type { Provenance } from "../inputs/provenance.ts";
 import type { SignedTagInputs } from "../inputs/signed-tag.ts";
@@ -55,7 +55,7 @@ export function diffSignedTag(olds: SignedTagOutputs, news: SignedTagInputs, con
   // In a Repository of the stack, its RepositoryStatus plans renewals from what the server held after the last command.
   const renew = !news.trustedRootSha256 && isDue(
     olds.roleExpires,
-    news.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS,
+    renewBefore(news, config),
     now,
     lifetimeDays(olds.signedRole ?? "targets", news.repositoryExpiry),
   );
@@ -99,7 +99,7 @@ function signChanges(
     for (const role of roles) {
       changes.push({ type: "setTarget", role, name: inputs.tag, meta });
       const file = state.roles.get(role);
-      const window = inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
+      const window = renewBefore(inputs, config);
       if (file && isDue(file.file.signed.expires, window, new Date(), lifetimeDays(role, inputs.repositoryExpiry))) {
         changes.push({ type: "witness", role });
       }

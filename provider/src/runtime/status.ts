@@ -12,7 +12,7 @@
 import { isNotaryError, type Change, type KeyJson, type PrivateKey, type RepoState, type Repository } from "../../../sdk/src/index.ts";
 import { canonicalKeyIdOfJson } from "../../../sdk/src/crypto/keys.ts";
 import { parentRole } from "../../../sdk/src/metadata/roles.ts";
-import { DEFAULT_RENEW_BEFORE_DAYS, isDue, isUnknown, lifetimeDays, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
+import { renewBefore, isDue, isUnknown, lifetimeDays, parsePrivateKey, plain, stateOf, type ProviderConfig } from "./common.ts";
 import { delegationEntry } from "./delegation.ts";
 import type { DiffResult } from "./checks.ts";
 import type { StatusInputs } from "../inputs/status.ts";
@@ -63,7 +63,7 @@ function removedSince(olds: StatusOutputs, news: StatusInputs): boolean {
 /** Roles due for renewal (by the record `r`) that the keys given can sign. */
 function dueRoles(r: Pick<StatusOutputs, "expires" | "keyIds" | "canonicalKeyIds">, inputs: StatusInputs, config: ProviderConfig, now: Date): string[] {
   const held = new Set(heldKeys(inputs).map((k) => k.id));
-  const window = inputs.renewBeforeDays ?? config.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS;
+  const window = renewBefore(inputs, config);
   return Object.keys(r.expires ?? {}).filter(
     (role) =>
       role !== "timestamp" && // the server holds the timestamp key and re-signs it
