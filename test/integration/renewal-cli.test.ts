@@ -62,7 +62,7 @@ describe("renewal after a drift repair, through the CLI", () => {
   test("14 hours later a plain preview plans the renewal, and up renews: notary and docker still read the tag", async () => {
     const p = await env.preview(later(14));
     assert.deepEqual(
-      Object.entries(ops(p)).filter(([, op]) => op !== "same"),
+      Object.entries(ops(p)).filter(([, op]) => op !== "same").sort(),
       [["app-status", "update"], ["short-status", "update"]],
       "targets, and the second repository's root, expire in under 12 hours: renewals planned, by the statuses alone",
     );
