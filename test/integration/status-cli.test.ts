@@ -7,7 +7,9 @@
 // status removed what they held ahead of their deletes, its record after such an `up` lagged one write behind
 // (`awaitingDeletes: true` until the next command); now it equals the server right after, and their deletes write
 // nothing. A tag retained on delete stays on the server, and in the record. A tag's resource renamed (without an
-// alias) keeps its tag: before, the old name's delete, run last, revoked the tag the new name had just signed.
+// alias) keeps its tag: before, the old name's delete, run last, revoked the tag the new name had just signed. A
+// protected tag removed from the program stays (Pulumi refuses its delete), and the status says its delete may still
+// write, which it does once the tag is unprotected outside the program.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { ExampleEnv, fakeManifest, hex, ops, T } from "./example-helpers.ts";
@@ -88,6 +90,29 @@ describe("RepositoryStatus: what the server holds after every command", () => {
     assert.equal(env.outputs(T.status, "app-status")["awaitingDeletes"], false);
     await env.assertStatusTruthful("app", gun);
     await env.expectNoChanges();
+  });
+
+  test("a protected tag leaves the program: Pulumi refuses its delete, the status leaves it; once unprotected it goes", async () => {
+    env.set("tags", { v1: { ...tag(m3), protect: true } });
+    await env.up();
+    env.set("tags", {});
+    const refused = await env.up({ allowFailure: true });
+    assert.notEqual(refused.result.code, 0);
+    assert.match(refused.result.stdout + refused.result.stderr, /protect/i, "Pulumi says the resource is protected");
+    assert.deepEqual((await env.notaryList(gun)).map((x) => x.name).sort(), ["v1", "v2"], "the server keeps it (and v2, retained above)");
+    await env.assertStatusTruthful("app", gun); // the up's preview refused the delete: nothing ran
+    // Unprotected outside the program, which the status cannot see: the up deletes it after the status read, and the
+    // status, whose record says the tag was protected, said it might; the next command records the server.
+    await env.command(["state", "unprotect", env.entry(T.signedTag, "v1").urn, "--yes"]);
+    await env.up();
+    assert.deepEqual((await env.notaryList(gun)).map((x) => x.name), ["v2"]);
+    assert.equal(env.outputs(T.status, "app-status")["awaitingDeletes"], true);
+    await env.up();
+    assert.equal(env.outputs(T.status, "app-status")["awaitingDeletes"], false);
+    await env.assertStatusTruthful("app", gun);
+    await env.expectNoChanges();
+    env.set("tags", { v1: tag(m3) });
+    await env.up();
   });
 
   test("the signer removed: its role and key leave the server before the status reads", async () => {

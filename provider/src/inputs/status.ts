@@ -11,14 +11,15 @@ import { whenKnown } from "./unknown.ts";
 /**
  * What a resource of the repository holds on the server, so that the status can remove it when it leaves the program
  * (runtime/removals.ts): a tag (`name`) in its `roles`, a delegated role (`name`), or a docker signer (`name`) and its
- * key IDs. `keep`: the resource is protected or retained on delete, and Pulumi will not remove it.
+ * key IDs. `keep`: Pulumi will not delete the resource when it leaves the program: it is `retained` on delete (Pulumi
+ * forgets it), or `protected` (Pulumi refuses its delete until it is unprotected).
  */
 export const claim = z.object({
   kind: z.enum(["tag", "delegation", "signer"]),
   name: text,
   roles: z.array(text).optional(),
   keyIds: z.array(text).optional(),
-  keep: z.boolean().optional(),
+  keep: z.enum(["protected", "retained"]).optional(),
 });
 export type Claim = z.infer<typeof claim>;
 

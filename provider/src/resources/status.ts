@@ -74,17 +74,19 @@ export function trackDependent(
     pulumi.log.warn(`a resource of ${t.name} was declared after its RepositoryStatus was registered: the status does not wait for it`, resource);
   }
   const keep = keptOnRemoval(resource, opts);
-  t.dependents.push({ resource, mark: marks.mark, claim: pulumi.output(marks.claim).apply((c) => ({ ...c, ...(keep ? { keep } : {}) }) as Claim) });
+  t.dependents.push({ resource, mark: marks.mark, claim: pulumi.output(marks.claim).apply((c): Claim => ({ ...c, ...(keep ? { keep } : {}) })) });
   t.keys.push(...keys);
 }
 
 /**
- * Whether Pulumi keeps the resource when it leaves the program: protected (its own option, or inherited from its
- * parent, as the Pulumi SDK resolves it in the constructor) or retained on delete. The status leaves its trust data.
+ * Whether Pulumi keeps the resource when it leaves the program: retained on delete (Pulumi forgets it, protected or
+ * not), or protected (its own option, or inherited from its parent, as the Pulumi SDK resolves it in the constructor).
+ * The status leaves its trust data.
  */
-function keptOnRemoval(resource: pulumi.CustomResource, opts: pulumi.CustomResourceOptions | undefined): boolean {
+function keptOnRemoval(resource: pulumi.CustomResource, opts: pulumi.CustomResourceOptions | undefined): Claim["keep"] {
+  if (opts?.retainOnDelete === true) return "retained";
   const protect = (resource as unknown as { __protect?: boolean }).__protect ?? opts?.protect;
-  return protect === true || opts?.retainOnDelete === true;
+  return protect === true ? "protected" : undefined;
 }
 
 /**

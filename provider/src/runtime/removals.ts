@@ -9,10 +9,11 @@
  * that no resource of the program holds any more are removed. The resource's own delete then finds nothing left to
  * remove and writes nothing (deleteSignedTag, deleteDelegation, deleteSigner return early).
  *
- * Not removed: what a resource protected or retained on delete in the program held (`keep`: Pulumi refuses or skips
- * its delete), and what another resource of the program holds (a resource renamed: its old delete leaves it too).
- * Left to Pulumi's delete (the status then says `awaitingDeletes`, and the next command reads again): state written
- * before claims existed, and removals the keys given cannot sign (the delete's error then names the resource).
+ * Not removed: what a resource retained on delete in the program held (Pulumi forgets it), and what another resource
+ * of the program holds (a resource renamed: its old delete leaves it too). Left to Pulumi's delete (the status then
+ * says `awaitingDeletes`, and the next command reads again): what a resource protected in the program held (Pulumi
+ * refuses its delete until it is unprotected: the status keeps its entry while the server holds its claim), state
+ * written before claims existed, and removals the keys given cannot sign (the delete's error then names the resource).
  * Limit: protection set outside the program (`pulumi state protect`, a stack transform) is not seen: such a resource
  * removed from the program has its trust data removed by the status, and Pulumi then refuses its delete.
  */
@@ -26,24 +27,36 @@ type After = StatusInputs["after"];
 /**
  * What the last command's claims held that left the program and no resource of it holds now (a resource renamed, with
  * or without an alias, holds what its old name held: claims.ts). `deferred`: an entry without a claim (state written
- * by an older version), whose delete may still write after the status.
+ * by an older version), whose delete may still write after the status. `protected`: entries of protected resources,
+ * whose delete Pulumi refuses until they are unprotected (`pulumi state unprotect`), and then makes at the end of an
+ * `up`: the status keeps them in its record while the server holds what they claim (lingering).
  */
-export function removedClaims(olds: After | undefined, news: After): { claims: Claim[]; deferred: boolean } {
+export function removedClaims(olds: After | undefined, news: After): { claims: Claim[]; protected: After; deferred: boolean } {
   const urns = new Set(news.map(([urn]) => urn));
   const held = new Set(news.flatMap((e) => (e[2] ? identities(e[2]) : [])));
   const claims: Claim[] = [];
+  const kept: After = [];
   let deferred = false;
   for (const e of olds ?? []) {
     if (urns.has(e[0])) continue;
     const c = e[2];
     if (!c) deferred = true;
-    else if (c.keep) continue; // Pulumi will not remove it
+    else if (c.keep === "protected") kept.push(e);
+    else if (c.keep === "retained") continue; // Pulumi forgets it without a delete
     else if (c.kind === "tag") {
       const roles = (c.roles ?? []).filter((r) => !held.has(tagIdentity(r, c.name)));
       if (roles.length) claims.push({ ...c, roles });
     } else if (!held.has(roleOf(c))) claims.push(c);
   }
-  return { claims, deferred };
+  return { claims, protected: kept, deferred };
+}
+
+/** The protected entries whose claims the server still holds: their deletes may write once they are unprotected. */
+export function lingering(state: RepoState, kept: After): After {
+  return kept.filter((e) => {
+    const { tags, roles } = removalChanges(state, [e[2]!]);
+    return tags.length + roles.length > 0;
+  });
 }
 
 /**

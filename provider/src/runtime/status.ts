@@ -18,7 +18,7 @@ import type { DiffResult } from "./checks.ts";
 import type { StatusInputs } from "../inputs/status.ts";
 import { repoOf } from "./repo-ref.ts";
 import { say } from "./progress.ts";
-import { removalChanges, removedClaims } from "./removals.ts";
+import { lingering, removalChanges, removedClaims } from "./removals.ts";
 import { withKnownKeys } from "./keyring.ts";
 import type { Claim } from "../inputs/status.ts";
 
@@ -101,9 +101,10 @@ function recordOf(state: RepoState): Required<Pick<StatusOutputs, "versions" | "
  * One verified read; what removed resources held is removed (removeLeft); the roles due are re-signed with the keys
  * given; the record is what the server then holds.
  */
-async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: StatusOutputs, removed: readonly Claim[] = []): Promise<StatusOutputs> {
+async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: StatusOutputs): Promise<StatusOutputs> {
   const repo = repoOf(config, { ...inputs, repositoryExpiry: inputs.expiry }, previous?.versions);
-  const left = await removeLeft(repo, await repo.current({ allowExpiredTargets: true }), removed, [...heldKeys(inputs), ...heldKeys(previous ?? {})]);
+  const removed = removedClaims(previous?.after, inputs.after);
+  const left = await removeLeft(repo, await repo.current({ allowExpiredTargets: true }), removed.claims, [...heldKeys(inputs), ...heldKeys(previous ?? {})]);
   let state = left.state;
   const record = recordOf(state);
   const due = dueRoles(record, inputs, config, new Date());
@@ -112,7 +113,8 @@ async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: 
     const changes: Change[] = due.map((role) => ({ type: "witness", role }));
     state = (await repo.publish(changes, { keys: heldKeys(inputs) })).state;
   }
-  return plain({ ...inputs, ...recordOf(state), awaitingDeletes: left.deferred });
+  const kept = lingering(state, removed.protected);
+  return plain({ ...inputs, after: [...inputs.after, ...kept], ...recordOf(state), awaitingDeletes: left.deferred || removed.deferred || kept.length > 0 });
 }
 
 /**
@@ -142,9 +144,7 @@ export async function createStatus(config: ProviderConfig, inputs: StatusInputs)
 }
 
 export async function updateStatus(config: ProviderConfig, olds: StatusOutputs, news: StatusInputs): Promise<StatusOutputs> {
-  const { claims, deferred } = removedClaims(olds.after, news.after);
-  const outs = await witness(config, news, olds, claims);
-  return { ...outs, awaitingDeletes: outs.awaitingDeletes || deferred };
+  return witness(config, news, olds);
 }
 
 export async function readStatus(config: ProviderConfig, olds: StatusOutputs): Promise<StatusOutputs | undefined> {

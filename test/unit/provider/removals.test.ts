@@ -4,7 +4,7 @@
 // rule (claims.ts): what a declared resource holds, recorded before the deletes of the command, which leave it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { removalChanges, removedClaims } from "../../../provider/src/runtime/removals.ts";
+import { lingering, removalChanges, removedClaims } from "../../../provider/src/runtime/removals.ts";
 import type { Claim, StatusInputs } from "../../../provider/src/inputs/status.ts";
 import type { RepoState } from "../../../sdk/src/index.ts";
 import { isHeld, tagIdentity } from "../../../provider/src/runtime/claims.ts";
@@ -19,18 +19,19 @@ test("removedClaims: what left the program, unless Pulumi keeps it or another re
     ["urn:v1", 3, v1],
     ["urn:qa", 2, { kind: "delegation", name: "targets/qa" }],
   ];
-  const rows: [string, After | undefined, After, Claim[], boolean][] = [
+  const rows: [string, After | undefined, After, Claim[], boolean, After?][] = [
     ["nothing left", olds, olds, [], false],
     ["the first command", undefined, olds, [], false],
     ["a tag and a delegation removed", olds, [], [v1, { kind: "delegation", name: "targets/qa" }], false],
-    ["a protected or retained resource: Pulumi keeps it", [["urn:v1", 3, { ...v1, keep: true }]], [], [], false],
+    ["retained on delete: Pulumi forgets it, the server keeps it", [["urn:v1", 3, { ...v1, keep: "retained" }]], [], [], false],
+    ["protected: Pulumi refuses its delete until it is unprotected, then deletes it", [["urn:v1", 3, { ...v1, keep: "protected" }]], [], [], false, [["urn:v1", 3, { ...v1, keep: "protected" }]]],
     ["renamed: another resource holds the tag in its roles (its old delete leaves it too)", olds, [["urn:v1-new", 1, v1], olds[1]!], [], false],
     ["another resource holds the tag in one of its roles: the other role is removed", olds, [["urn:v1-new", 1, tag("v1", "targets/ci")], olds[1]!], [tag("v1", "targets/releases")], false],
     ["the same tag name in another role is not the same claim", olds, [["urn:v1-qa", 1, tag("v1", "targets/qa")], olds[1]!], [v1], false],
     ["a signer's role is a delegation's", olds, [olds[0]!, ["urn:signer", 1, { kind: "signer", name: "qa", keyIds: ["k"] }]], [], false],
     ["state written before claims", [["urn:v1", 3]], [], [], true],
   ];
-  for (const [name, before, now, claims, deferred] of rows) assert.deepEqual(removedClaims(before, now), { claims, deferred }, name);
+  for (const [name, before, now, claims, deferred, kept = []] of rows) assert.deepEqual(removedClaims(before, now), { claims, protected: kept, deferred }, name);
 });
 
 /** A state with targets, its delegations (name → key IDs) and each role's targets. */
@@ -78,6 +79,13 @@ test("removalChanges: only what the server holds; tags first, then roles and sig
     ],
   ];
   for (const [name, claims, changes] of rows) assert.deepEqual(removalChanges(s, claims), changes, name);
+});
+
+test("lingering: a protected entry stays in the record while the server holds its claim, and leaves once its delete ran", () => {
+  const s = state({ "targets/releases": ["a"] }, { "targets/releases": ["v1"] });
+  const p1: After = [["urn:v1", 3, { ...tag("v1", "targets/releases"), keep: "protected" }]];
+  const p2: After = [["urn:v2", 3, { ...tag("v2", "targets/releases"), keep: "protected" }]];
+  assert.deepEqual(lingering(s, [...p1, ...p2]), p1);
 });
 
 test("the provider host records what declared resources hold (an unchanged one at its diff); a replaced one holds nothing", () => {

@@ -48,7 +48,7 @@ test("RepositoryStatus diff: a write, a removal, the Repository, its policy, and
     ["a resource wrote", { after: [["urn:tag-v1", 4]] }, {}, true],
     ["a resource was removed (the status removes what it held)", { after: [] }, {}, true],
     ["a resource was added", { after: [...ok.after, ["urn:tag-v2", 1]] }, {}, true],
-    ["a resource's claim changed (protected since)", { after: [["urn:tag-v1", 3, { kind: "tag", name: "v1", keep: true }]] }, {}, true],
+    ["a resource's claim changed (protected since)", { after: [["urn:tag-v1", 3, { kind: "tag", name: "v1", keep: "protected" }]] }, {}, true],
     ["deletes of the last command to catch up", {}, { awaitingDeletes: true }, true],
     ["the Repository wrote", { repositoryMark: { root: 2 } }, {}, true],
     ["another pinned root", { trustedRootSha256: "f".repeat(64) }, {}, true],

@@ -52,9 +52,9 @@ test("one RepositoryStatus per Repository, after its dependents, registered once
   assert.deepEqual(app.inputs["after"], [[tagUrn, 7, { kind: "tag", name: "v1", roles: ["targets/releases"] }]], "the tag's URN, write mark and claim");
   const urns = await Promise.all(kept.map((r) => new Promise<string>((res) => r.urn.apply(res))));
   assert.deepEqual(s.find((x) => x.name === "third-status")!.inputs["after"], [
-    [urns[0], 7, { kind: "tag", name: "r", roles: ["targets/releases"], keep: true }],
-    [urns[1], 7, { kind: "delegation", name: "targets/qa", keep: true }],
-    [urns[2], 7, { kind: "signer", name: "ci", keyIds: ["k1"], keep: true }],
+    [urns[0], 7, { kind: "tag", name: "r", roles: ["targets/releases"], keep: "retained" }],
+    [urns[1], 7, { kind: "delegation", name: "targets/qa", keep: "protected" }],
+    [urns[2], 7, { kind: "signer", name: "ci", keyIds: ["k1"], keep: "protected" }],
     [urns[3], 7, { kind: "signer", name: "dev", keyIds: ["k1"] }],
   ], "retained, protected and protected by its parent: kept; the others are removed by the status when they leave");
   const keys = app.inputs["keys"] as Record<string, unknown>;
