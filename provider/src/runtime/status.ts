@@ -77,6 +77,20 @@ function heldKeys(inputs: Partial<Pick<StatusInputs, "keys">>): PrivateKey[] {
   return (inputs.keys ?? []).map((pem, i) => parsePrivateKey(pem, `keys[${i}]`));
 }
 
+/**
+ * The last command's keys that can still be read: they only add to the keys given now for removals (one encrypted
+ * under a passphrase changed since is left out, and a removal it alone could sign is left to the resource's delete).
+ */
+export function previousKeys(previous: StatusOutputs | undefined): PrivateKey[] {
+  return (previous?.keys ?? []).flatMap((pem, i) => {
+    try {
+      return [parsePrivateKey(pem, `keys[${i}]`)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** Version, expiry and key IDs of every role the verified state holds. */
 function recordOf(state: RepoState): Required<Pick<StatusOutputs, "versions" | "expires" | "keyIds" | "canonicalKeyIds">> {
   const root = state.root.signed;
@@ -104,7 +118,7 @@ function recordOf(state: RepoState): Required<Pick<StatusOutputs, "versions" | "
 async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: StatusOutputs): Promise<StatusOutputs> {
   const repo = repoOf(config, { ...inputs, repositoryExpiry: inputs.expiry }, previous?.versions);
   const removed = removedClaims(previous?.after, inputs.after);
-  const left = await removeLeft(repo, await repo.current({ allowExpiredTargets: true }), removed.claims, [...heldKeys(inputs), ...heldKeys(previous ?? {})]);
+  const left = await removeLeft(repo, await repo.current({ allowExpiredTargets: true }), removed.claims, [...heldKeys(inputs), ...previousKeys(previous)]);
   let state = left.state;
   const record = recordOf(state);
   const due = dueRoles(record, inputs, config, new Date());

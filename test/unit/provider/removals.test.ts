@@ -9,6 +9,8 @@ import type { Claim, StatusInputs } from "../../../provider/src/inputs/status.ts
 import type { RepoState } from "../../../sdk/src/index.ts";
 import { isHeld, tagIdentity } from "../../../provider/src/runtime/claims.ts";
 import { runtime } from "../../../provider/src/runtime/operations.ts";
+import { previousKeys } from "../../../provider/src/runtime/status.ts";
+import { PrivateKey } from "../../../sdk/src/crypto/sign.ts";
 
 type After = StatusInputs["after"];
 const tag = (name: string, ...roles: string[]): Claim => ({ kind: "tag", name, roles });
@@ -99,4 +101,11 @@ test("the provider host records what declared resources hold (an unchanged one a
   assert.equal(same.changes, false);
   assert.deepEqual([isHeld(gun, tagIdentity("targets/releases", "v1")), isHeld(gun, tagIdentity("targets/ci", "v1"))], [true, true], "an unchanged tag holds it in its roles");
   assert.equal(isHeld("example.com/other", tagIdentity("targets/releases", "v1")), false, "per repository");
+});
+
+test("the last command's keys add to the keys given for removals; one that cannot be read now is left out, not an error", () => {
+  const k = PrivateKey.generate();
+  const unreadable = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+  const keys = previousKeys({ keys: [unreadable, k.exportPkcs8Pem()] } as never);
+  assert.deepEqual(keys.map((x) => x.id), [k.id]);
 });
