@@ -26,14 +26,16 @@ type After = StatusInputs["after"];
 
 /**
  * What the last command's claims held that left the program and no resource of it holds now (a resource renamed, with
- * or without an alias, holds what its old name held: claims.ts). `deferred`: an entry without a claim (state written
- * by an older version), whose delete may still write after the status. `protected`: entries of protected resources,
- * whose delete Pulumi refuses until they are unprotected (`pulumi state unprotect`), and then makes at the end of an
- * `up`: the status keeps them in its record while the server holds what they claim (lingering).
+ * or without an alias, holds what its old name held: claims.ts; `heldElsewhere` adds what a resource of the program
+ * that does not name the Repository holds, when it ran before the status). `deferred`: an entry without a claim
+ * (state written by an older version), whose delete may still write after the status. `protected`: entries of
+ * protected resources, whose delete Pulumi refuses until they are unprotected (`pulumi state unprotect`), and then
+ * makes at the end of an `up`: the status keeps them in its record while the server holds what they claim.
  */
-export function removedClaims(olds: After | undefined, news: After): { claims: Claim[]; protected: After; deferred: boolean } {
+export function removedClaims(olds: After | undefined, news: After, heldElsewhere: (identity: string) => boolean = () => false): { claims: Claim[]; protected: After; deferred: boolean } {
   const urns = new Set(news.map(([urn]) => urn));
-  const held = new Set(news.flatMap((e) => (e[2] ? identities(e[2]) : [])));
+  const claimed = new Set(news.flatMap((e) => (e[2] ? identities(e[2]) : [])));
+  const held = { has: (id: string) => claimed.has(id) || heldElsewhere(id) };
   const claims: Claim[] = [];
   const kept: After = [];
   let deferred = false;

@@ -20,6 +20,7 @@ import { repoOf } from "./repo-ref.ts";
 import { say } from "./progress.ts";
 import { lingering, removalChanges, removedClaims } from "./removals.ts";
 import { withKnownKeys } from "./keyring.ts";
+import { isHeld } from "./claims.ts";
 import type { Claim } from "../inputs/status.ts";
 
 export type StatusOutputs = StatusInputs & {
@@ -117,7 +118,7 @@ function recordOf(state: RepoState): Required<Pick<StatusOutputs, "versions" | "
  */
 async function witness(config: ProviderConfig, inputs: StatusInputs, previous?: StatusOutputs): Promise<StatusOutputs> {
   const repo = repoOf(config, { ...inputs, repositoryExpiry: inputs.expiry }, previous?.versions);
-  const removed = removedClaims(previous?.after, inputs.after);
+  const removed = removedClaims(previous?.after, inputs.after, (id) => isHeld(inputs.gun, id));
   const left = await removeLeft(repo, await repo.current({ allowExpiredTargets: true }), removed.claims, [...heldKeys(inputs), ...previousKeys(previous)]);
   let state = left.state;
   const record = recordOf(state);

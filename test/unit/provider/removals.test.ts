@@ -34,6 +34,8 @@ test("removedClaims: what left the program, unless Pulumi keeps it or another re
     ["state written before claims", [["urn:v1", 3]], [], [], true],
   ];
   for (const [name, before, now, claims, deferred, kept = []] of rows) assert.deepEqual(removedClaims(before, now), { claims, protected: kept, deferred }, name);
+  const elsewhere = (id: string) => id === tagIdentity("targets/ci", "v1");
+  assert.deepEqual(removedClaims(olds, [olds[1]!], elsewhere).claims, [tag("v1", "targets/releases")], "held by a resource that names no Repository");
 });
 
 /** A state with targets, its delegations (name → key IDs) and each role's targets. */
