@@ -14,8 +14,9 @@
  * says `awaitingDeletes`, and the next command reads again): what a resource protected in the program held (Pulumi
  * refuses its delete until it is unprotected: the status keeps its entry while the server holds its claim), state
  * written before claims existed, and removals the keys given cannot sign (the delete's error then names the resource).
- * Limit: protection set outside the program (`pulumi state protect`, a stack transform) is not seen: such a resource
- * removed from the program has its trust data removed by the status, and Pulumi then refuses its delete.
+ * Limit: protection set outside the program (`pulumi state protect`, a stack transform) is not seen. `pulumi up`'s
+ * preview refuses such a removal before anything runs, as for every protected resource; with `--skip-preview` the
+ * status removes its trust data, and Pulumi then refuses its delete.
  */
 import { RELEASES_ROLE, type Change, type RepoState } from "../../../sdk/src/index.ts";
 import type { Claim, StatusInputs } from "../inputs/status.ts";
